@@ -1,0 +1,95 @@
+"""The ``camg`` command line: one subcommand per library verb, with no logic of its own.
+
+Exit codes: 0 success; 1 a check that failed (``camg check``); 2 bad input or settings,
+reported as one readable line on stderr, never a traceback. Set ``CAMG_DEBUG=1`` to see
+the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from camg_bayes import display
+from camg_bayes.errors import CamgError
+
+app = typer.Typer(
+    name="camg",
+    help="Bayesian calcium and magnesium status from cohort data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False)
+
+
+@app.callback()
+def _root() -> None:
+    """Bayesian calcium and magnesium status from cohort data."""
+
+
+def _captured(func, *args, **kwargs):
+    """Run ``func`` and return its result with the warnings it raised, as text."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    messages = [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)]
+    return result, list(dict.fromkeys(messages))
+
+
+@app.command()
+def validate(
+    cohort: Annotated[
+        list[Path],
+        typer.Argument(help="Cohort .csv/.parquet, or NHANES .XPT files or their directory."),
+    ],
+) -> None:
+    """Validate a cohort, convert its units and print a summary."""
+    from camg_bayes.loading import load_cohort
+
+    ds, messages = _captured(load_cohort, cohort if len(cohort) > 1 else cohort[0])
+    display.cohort_summary(out, ds, messages)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; defaults to ``sys.argv[1:]``.
+    """
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="camg")
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        err.print(f"camg: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except CamgError as exc:
+        err.print(f"camg: error: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err.print("camg: interrupted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("CAMG_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        err.print(
+            f"camg: unexpected error: {type(exc).__name__}: {first} (set CAMG_DEBUG=1 for details)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return 2
+    return int(result or 0)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -57,3 +57,21 @@ def cohort_summary(console: Console, ds: xr.Dataset, messages: list[str]) -> Non
         )
     console.print(table)
     warnings_block(console, messages)
+
+
+def simulation_summary(
+    console: Console, sim, cohort_path, truth_path, json_path, prevalence: float
+) -> None:
+    """Print where a simulated cohort went and its headline truth."""
+    truth = sim.truth
+    console.print(
+        f"Simulated {len(truth)} subjects ({len(sim.cohort)} rows) -> {escape(str(cohort_path))}"
+    )
+    console.print(
+        f"Truth -> {escape(str(truth_path))}; population parameters -> {escape(str(json_path))}"
+    )
+    console.print(
+        f"True serum Mg mean {truth['true_serum_mg'].mean():.3f} mmol/L; "
+        f"deficient (< {sim.params['_simulation']['deficiency_threshold']:g}) "
+        f"{100 * prevalence:.1f} %"
+    )

@@ -1,0 +1,214 @@
+r"""How each measurement relates to a subject's steady state: one spec, three uses.
+
+Every measurement is a noisy reading of one steady-state quantity (:mod:`camg_bayes.state`):
+on the log scale for intakes, PTH and urine, on the natural scale for serum values. Some
+have a between-subject deviation beyond the model's state (PTH: the gland set point;
+urine Ca: bone balance and diet), which is integrated out analytically.
+
+For subject :math:`i` with :math:`k_i` readings :math:`y_{ij}` (transformed), mean
+:math:`\bar y_i` and within sum of squares :math:`SS_i`:
+
+.. math::
+    \bar y_i \sim N\left(\mu_i, \sqrt{\sigma_b^2 + \sigma_w^2 / k_i}\right), \qquad
+    SS_i \sim \mathrm{Gamma}\left(\frac{k_i - 1}{2}, \frac{1}{2\sigma_w^2}\right)
+
+which is the exact likelihood of the readings with the deviation
+:math:`b_i \sim N(0, \sigma_b)` marginalised (the sufficient-statistic form, also used
+for repeated recalls). The PyMC model, the numpy scoring code and the simulator all read
+:data:`MEASUREMENTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+
+@dataclass(frozen=True)
+class Measurement:
+    r"""The observation model of one cohort column.
+
+    Attributes
+    ----------
+    column : str
+        Cohort column.
+    state : str
+        Steady-state quantity it measures (key of :func:`camg_bayes.state.steady_state`,
+        or ``intake_mg``/``intake_ca``).
+    log : bool
+        Modelled on the log scale (multiplicative error).
+    within : str
+        Parameter holding the within-subject (day-to-day plus analytical) SD.
+    between : str or None
+        Parameter holding the SD of a between-subject deviation that is integrated out.
+    mean_corrected : bool
+        For log-scale readings whose arithmetic mean is the state (24-h recalls: usual
+        intake is the long-run mean of recalls): the log mean is lowered by
+        :math:`\sigma_w^2/2`.
+    floor : float
+        Readings below are raised to it before taking logs (a recall of 0 mg), natural
+        units.
+    """
+
+    column: str
+    state: str
+    log: bool
+    within: str
+    between: str | None = None
+    mean_corrected: bool = False
+    floor: float = 0.0
+
+
+MEASUREMENTS: tuple[Measurement, ...] = (
+    Measurement("diet_mg", "intake_mg", True, "recall_mg_sd", mean_corrected=True, floor=10.0),
+    Measurement("diet_ca", "intake_ca", True, "recall_ca_sd", mean_corrected=True, floor=20.0),
+    Measurement("serum_mg", "serum_mg_true", False, "serum_mg_sd"),
+    Measurement("serum_ca", "serum_ca_corrected", False, "serum_ca_sd"),
+    Measurement("ionized_ca", "ca_ion_true", False, "ionized_ca_sd"),
+    Measurement("pth", "pth_expected", True, "pth_within_sd", between="pth_between_sd", floor=0.1),
+    Measurement("urine_mg", "urine_mg_true", True, "urine_mg_sd", floor=0.05),
+    Measurement(
+        "urine_ca",
+        "urine_ca_expected",
+        True,
+        "urine_ca_within_sd",
+        between="urine_ca_between_sd",
+        floor=0.05,
+    ),
+)
+BY_COLUMN = {m.column: m for m in MEASUREMENTS}
+
+
+def to_model_scale(measurement: Measurement, values: np.ndarray) -> np.ndarray:
+    """Transform readings (natural units) to the scale their error model is on."""
+    values = np.asarray(values, dtype=float)
+    if measurement.log:
+        return np.log(np.maximum(values, measurement.floor))
+    return values
+
+
+def from_model_scale(measurement: Measurement, values):
+    """Inverse of :func:`to_model_scale` (above the floor)."""
+    return np.exp(values) if measurement.log else values
+
+
+def location(measurement: Measurement, state_value, within_sd, xp):
+    """Mean of a transformed reading given the state (works on numpy and pytensor)."""
+    if not measurement.log:
+        return state_value
+    mu = xp.log(state_value)
+    if measurement.mean_corrected:
+        mu = mu - 0.5 * within_sd**2
+    return mu
+
+
+@dataclass(frozen=True)
+class Summary:
+    r"""Sufficient statistics of one measurement in a cohort.
+
+    Attributes
+    ----------
+    subject : numpy.ndarray of int
+        Index of each summarised subject (those with at least one reading).
+    count : numpy.ndarray of int
+        Readings per subject, :math:`k_i`.
+    mean : numpy.ndarray
+        Mean transformed reading, :math:`\bar y_i`.
+    ss : numpy.ndarray
+        Within-subject sum of squares, :math:`SS_i` (0 when :math:`k_i = 1`).
+    extra_sd : numpy.ndarray
+        Known extra between-subject SD (serum Ca without albumin), 0 otherwise.
+    """
+
+    subject: np.ndarray
+    count: np.ndarray
+    mean: np.ndarray
+    ss: np.ndarray
+    extra_sd: np.ndarray
+
+    @property
+    def repeated(self) -> np.ndarray:
+        """Positions (into this summary) of subjects with two or more readings."""
+        return np.flatnonzero(self.count > 1)
+
+
+def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary:
+    """Sufficient statistics of transformed readings, shape ``(subject, occasion)``."""
+    have = np.isfinite(values)
+    count = have.sum(axis=1)
+    subject = np.flatnonzero(count > 0)
+    filled = np.where(have, values, 0.0)
+    mean = filled.sum(axis=1)[subject] / count[subject]
+    deviation = np.where(have[subject], values[subject] - mean[:, None], 0.0)
+    ss = (deviation**2).sum(axis=1)
+    extra = np.zeros(len(subject)) if extra_sd is None else np.asarray(extra_sd, float)[subject]
+    return Summary(subject, count[subject], mean, ss, extra)
+
+
+def loglik(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
+    """Exact log-likelihood per subject (numpy), the density of the module docstring.
+
+    Parameters
+    ----------
+    summary : Summary
+    mu : array_like
+        Mean of the transformed reading, broadcastable against ``summary.mean`` along the
+        last axis.
+    within_sd, between_sd : array_like
+        SDs, broadcastable.
+
+    Returns
+    -------
+    numpy.ndarray
+        Log-likelihood of each subject's readings (up to a constant that does not depend
+        on the parameters: the Jacobian of the log transform and of the mean/SS split).
+    """
+    k = summary.count
+    var_mean = between_sd**2 + summary.extra_sd**2 + within_sd**2 / k
+    out = -0.5 * (np.log(2 * np.pi * var_mean) + (summary.mean - mu) ** 2 / var_mean)
+    shape = (k - 1) / 2.0
+    rep = k > 1
+    rate = 1.0 / (2.0 * within_sd**2)
+    gamma = np.where(
+        rep,
+        shape * np.log(rate)
+        - special.gammaln(np.where(rep, shape, 1.0))
+        + (shape - 1.0) * np.log(np.where(rep, summary.ss, 1.0) + 1e-300)
+        - rate * summary.ss,
+        0.0,
+    )
+    return out + gamma
+
+
+def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, rng, extra_sd=0.0):
+    """Draw readings (natural units) where ``mask`` is True, NaN elsewhere.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    mu : array_like
+        Mean of the transformed reading per subject, shape ``(..., subject)``.
+    within_sd, between_sd : array_like
+        SDs, broadcastable to ``mu``.
+    mask : numpy.ndarray of bool
+        ``(subject, occasion)``: which readings exist.
+    rng : numpy.random.Generator
+    extra_sd : array_like
+        Known extra between-subject SD per subject.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(..., subject, occasion)``.
+    """
+    mu = np.asarray(mu, dtype=float)
+    sd_b = np.sqrt(
+        np.asarray(between_sd, dtype=float) ** 2 + np.asarray(extra_sd, dtype=float) ** 2
+    )
+    b = rng.normal(size=mu.shape) * sd_b
+    within = np.asarray(within_sd, dtype=float)[..., None]
+    y = (mu + b)[..., None] + rng.normal(size=(*mu.shape, mask.shape[-1])) * within
+    y = from_model_scale(measurement, y)
+    return np.where(mask, y, np.nan)

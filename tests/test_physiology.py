@@ -12,8 +12,10 @@ import pytest
 
 from camg_bayes import physiology as phys
 from camg_bayes.priors import load_config
+from camg_bayes.state import mg_saturable_slope
 
 C = {k: float(np.mean(v)) for k, v in load_config().center().items()}
+C["mg_abs_f_sat0"] = float(mg_saturable_slope(C))
 
 
 def mg_fraction(load):
@@ -57,6 +59,7 @@ def _femg(intake):
         f_sat0=C["mg_abs_f_sat0"],
         f_para=C["mg_abs_f_para"],
         competition=0.0,
+        ca_load_ref=300.0,
     )
     urine = phys.urine_mg_steady_state(absorbed, sweat_loss=C["sweat_mg_loss"])
     return phys.fractional_excretion_mg(urine, 0.85, 100.0, ultrafilterable=C["mg_ultrafilterable"])
@@ -136,6 +139,7 @@ def test_competition_and_timing():
         "km": C["mg_abs_km"],
         "f_sat0": C["mg_abs_f_sat0"],
         "f_para": C["mg_abs_f_para"],
+        "ca_load_ref": C["mg_abs_ca_load_ref"],
     }
     together = phys.mg_absorbed(300.0, 400.0, 900.0, 1200.0, 0.0, competition=0.5, **kw)
     apart = phys.mg_absorbed(300.0, 400.0, 900.0, 1200.0, 1.0, competition=0.5, **kw)
@@ -198,6 +202,7 @@ VALUES = {
     "f_para": 0.07,
     "ca_load": RNG.uniform(0, 2000, 7),
     "competition": 0.4,
+    "ca_load_ref": 300.0,
     "diet_mg": RNG.uniform(100, 600, 7),
     "supp_mg": RNG.uniform(0, 400, 7),
     "diet_ca": RNG.uniform(300, 2000, 7),

@@ -122,6 +122,61 @@ def simulate(
     display.simulation_summary(out, sim, out_path, truth, json_path, prevalence)
 
 
+@app.command()
+def fit(
+    cohort: Annotated[Path, typer.Argument(help="Cohort .csv/.parquet (or NHANES directory).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Fit file to write (.nc, or .zarr).")],
+    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws kept per chain.")] = 1000,
+    tune: Annotated[int, typer.Option("--tune", min=1, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option("--chains", min=1, help="Number of chains.")] = 4,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded).")] = None,
+    target_accept: Annotated[
+        float, typer.Option("--target-accept", min=0.5, max=0.999, help="NUTS target acceptance.")
+    ] = 0.8,
+    config: ConfigOption = None,
+    variant: VariantOption = "full",
+) -> None:
+    """Fit the model with NUTS (nutpie), save the fit and print its diagnostics."""
+    from camg_bayes.diagnostics import diagnose
+    from camg_bayes.fit import SamplerSettings
+    from camg_bayes.fit import fit as run_fit
+    from camg_bayes.io import save_fit
+    from camg_bayes.loading import load_cohort
+    from camg_bayes.priors import load_config
+
+    model_config = load_config(config, variant=variant)
+    ds, messages = _captured(load_cohort, cohort)
+    display.warnings_block(out, messages)
+    settings = SamplerSettings(
+        draws=draws, tune=tune, chains=chains, random_seed=seed, target_accept=target_accept
+    )
+    out.print(
+        f"Fitting {ds.sizes['subject']} subjects, variant '{variant}', {chains} chains x "
+        f"({tune} tune + {draws} draws); compiling the model first..."
+    )
+    tree, _ = _captured(
+        run_fit, ds, model_config, settings=settings, progressbar=sys.stdout.isatty()
+    )
+    save_fit(tree, out_path)
+    out.print(
+        f"Saved {out_path} (compile {tree.attrs['compile_time_s']:.0f} s, "
+        f"sampling {tree.attrs['sampling_time_s']:.0f} s, seed {tree.attrs['random_seed']})"
+    )
+    display.diagnostics(out, diagnose(tree), loud=True)
+
+
+@app.command()
+def check(fit_file: Annotated[Path, typer.Argument(help="A fit written by camg fit.")]) -> None:
+    """Print convergence diagnostics; exit 0 when every check passes, 1 otherwise."""
+    from camg_bayes.diagnostics import diagnose
+    from camg_bayes.io import load_fit
+
+    result = diagnose(load_fit(fit_file))
+    display.diagnostics(out, result, table=True)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code.
 

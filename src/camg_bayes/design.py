@@ -51,17 +51,24 @@ class Design:
         return len(self.subjects)
 
 
+def row_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over occasions of each subject's values, NaN where a subject has none."""
+    have = np.isfinite(values)
+    count = have.sum(axis=1)
+    total = np.where(have, values, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple]:
     """Per-subject covariates of a cohort, with the documented defaults applied."""
     age_ref = float(config.priors["age_ref"].center())
     egfr_ref = float(config.priors["egfr_ref"].center())
     sex = ds["sex"].values
     male = np.where(sex == "M", 1.0, np.where(sex == "F", 0.0, 0.5))
-    with np.errstate(all="ignore"):
-        age = np.nanmean(ds["age_years"].values, axis=1)
-        egfr = np.nanmean(ds["egfr"].values, axis=1)
-        supp_mg = np.nanmean(ds["supp_mg"].values, axis=1)
-        supp_ca = np.nanmean(ds["supp_ca"].values, axis=1)
+    age = row_mean(ds["age_years"].values)
+    egfr = row_mean(ds["egfr"].values)
+    supp_mg = row_mean(ds["supp_mg"].values)
+    supp_ca = row_mean(ds["supp_ca"].values)
     timing = ds["supp_timing"].values
     apart = ((timing == "apart").sum(axis=1) > (timing == "together").sum(axis=1)).astype(float)
     site_labels = ds["site"].values
@@ -96,8 +103,7 @@ def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, 
     ref = float(config.priors["albumin_ref"].center())
     sd = float(config.priors["albumin_sd"].center())
     albumin = ds["albumin"].values
-    with np.errstate(all="ignore"):
-        subject_albumin = np.nanmean(albumin, axis=1)
+    subject_albumin = row_mean(albumin)
     known = np.isfinite(subject_albumin)
     filled = np.where(np.isfinite(albumin), albumin, np.where(known, subject_albumin, ref)[:, None])
     corrected = ds["serum_ca"].values + slope * (ref - filled)

@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 from rich.console import Console
 from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 
 from camg_bayes.describe import cohort_overview, measurement_counts
@@ -75,3 +76,44 @@ def simulation_summary(
         f"deficient (< {sim.params['_simulation']['deficiency_threshold']:g}) "
         f"{100 * prevalence:.1f} %"
     )
+
+
+def diagnostics(console: Console, result, *, loud: bool = False, table: bool = False) -> None:
+    """Print convergence checks; with ``loud``, a red panel when any fails."""
+    checks = Table(title="Convergence diagnostics", title_justify="left")
+    for name in ("check", "result", "value", "threshold", "meaning"):
+        checks.add_column(name, overflow="fold")
+    for c in result.checks:
+        mark = "[green]pass[/green]" if c.passed else "[bold red]FAIL[/bold red]"
+        value = f"{c.value:.4g}" if isinstance(c.value, float) else str(c.value)
+        checks.add_row(c.name, mark, value, c.threshold, escape(c.message))
+    console.print(checks)
+    if table:
+        params = Table(title="Population parameters", title_justify="left")
+        for name in ("parameter", "mean", "sd", "r_hat", "ess_bulk", "ess_tail"):
+            params.add_column(name, justify="left" if name == "parameter" else "right")
+        for label, row in result.table.iterrows():
+            params.add_row(
+                escape(str(label)),
+                f"{row['mean']:.4g}",
+                f"{row['sd']:.3g}",
+                f"{row['r_hat']:.3f}",
+                f"{row['ess_bulk']:.0f}",
+                f"{row['ess_tail']:.0f}",
+            )
+        console.print(params)
+    if result.passed:
+        console.print("[bold green]All convergence checks pass.[/bold green]")
+    elif loud:
+        failed = ", ".join(c.name for c in result.checks if not c.passed)
+        console.print(
+            Panel(
+                f"[bold]Convergence checks FAILED: {failed}.[/bold]\n"
+                "Do not interpret these results yet. Run longer (--draws/--tune), check the "
+                "data for problems, or see the table from `camg check`.",
+                title="WARNING",
+                style="red",
+            )
+        )
+    else:
+        console.print("[bold red]Some convergence checks failed.[/bold red]")

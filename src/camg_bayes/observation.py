@@ -134,6 +134,12 @@ class Summary:
         return np.flatnonzero(self.count > 1)
 
 
+#: Rounding resolution on the model scale: identical repeated readings (two recalls of the
+#: same rounded value) get a within sum of squares of at least (k - 1) times its square,
+#: as the rounding error alone would give; an SS of exactly 0 has no Gamma density.
+RESOLUTION = 5e-4
+
+
 def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary:
     """Sufficient statistics of transformed readings, shape ``(subject, occasion)``."""
     have = np.isfinite(values)
@@ -142,13 +148,13 @@ def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary
     filled = np.where(have, values, 0.0)
     mean = filled.sum(axis=1)[subject] / count[subject]
     deviation = np.where(have[subject], values[subject] - mean[:, None], 0.0)
-    ss = (deviation**2).sum(axis=1)
+    ss = np.maximum((deviation**2).sum(axis=1), (count[subject] - 1) * RESOLUTION**2)
     extra = np.zeros(len(subject)) if extra_sd is None else np.asarray(extra_sd, float)[subject]
     return Summary(subject, count[subject], mean, ss, extra)
 
 
-def loglik(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
-    """Exact log-likelihood per subject (numpy), the density of the module docstring.
+def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
+    """Log density of each subject's mean reading (numpy), the Normal term.
 
     Parameters
     ----------
@@ -158,28 +164,42 @@ def loglik(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
         last axis.
     within_sd, between_sd : array_like
         SDs, broadcastable.
+    """
+    var_mean = between_sd**2 + summary.extra_sd**2 + within_sd**2 / summary.count
+    return -0.5 * (np.log(2 * np.pi * var_mean) + (summary.mean - mu) ** 2 / var_mean)
+
+
+def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
+    """Log density of each repeated subject's within sum of squares (numpy), the Gamma term.
 
     Returns
     -------
     numpy.ndarray
-        Log-likelihood of each subject's readings (up to a constant that does not depend
-        on the parameters: the Jacobian of the log transform and of the mean/SS split).
+        One value per subject of ``summary.repeated``.
     """
-    k = summary.count
-    var_mean = between_sd**2 + summary.extra_sd**2 + within_sd**2 / k
-    out = -0.5 * (np.log(2 * np.pi * var_mean) + (summary.mean - mu) ** 2 / var_mean)
+    rep = summary.repeated
+    k, ss = summary.count[rep], summary.ss[rep]
     shape = (k - 1) / 2.0
-    rep = k > 1
-    rate = 1.0 / (2.0 * within_sd**2)
-    gamma = np.where(
-        rep,
-        shape * np.log(rate)
-        - special.gammaln(np.where(rep, shape, 1.0))
-        + (shape - 1.0) * np.log(np.where(rep, summary.ss, 1.0) + 1e-300)
-        - rate * summary.ss,
-        0.0,
-    )
-    return out + gamma
+    rate = 1.0 / (2.0 * np.asarray(within_sd) ** 2)
+    return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
+
+
+def loglik(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
+    """Exact log-likelihood per subject (numpy): the density of the module docstring.
+
+    The Jacobian of the log transform and of the mean/SS split are left out; they do not
+    depend on the parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``loglik_mean``: one value per summarised subject.
+    """
+    out = loglik_mean(summary, mu, within_sd, between_sd)
+    if len(summary.repeated):
+        out = np.array(out, dtype=float, copy=True)
+        out[..., summary.repeated] += loglik_ss(summary, within_sd)
+    return out
 
 
 def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, rng, extra_sd=0.0):

@@ -93,8 +93,8 @@ def saturable_absorption(load, km, f_sat0, f_para):
     return f_sat0 * km * load / (km + load) + f_para * load
 
 
-def competition_factor(ca_load, competition):
-    r"""Fraction of Mg absorption left when Ca is in the gut at the same time.
+def competition_factor(ca_load, competition, ca_load_ref):
+    r"""Mg absorption relative to a meal with the reference Ca load, given the Ca present.
 
     Parameters
     ----------
@@ -104,22 +104,39 @@ def competition_factor(ca_load, competition):
         Loss of log Mg absorption per gram of co-present Ca, 1/g. Zero means no
         competition; human evidence at normal intakes is weak or null, so its prior is
         centred at zero.
+    ca_load_ref : array_like
+        Ca load of the reference meal at which the absorption parameters are defined, mg.
 
     Returns
     -------
     array_like
-        Multiplier on the Mg absorbed from that load, dimensionless.
+        Multiplier on the Mg absorbed from that load, dimensionless (1 at the reference).
 
     Notes
     -----
-    .. math:: c = \exp(-\kappa \, L_{Ca} / 1000)
+    .. math:: c = \exp\{-\kappa \, (L_{Ca} - L_{Ca,ref}) / 1000\}
+
+    Fine's test meals carried Ca too, so absorption is defined at a typical meal Ca load;
+    centring also keeps the competition coefficient from trading off against the level
+    of absorption.
     """
     xp = namespace(ca_load, competition)
-    return xp.exp(-competition * ca_load / 1000.0)
+    return xp.exp(-competition * (ca_load - ca_load_ref) / 1000.0)
 
 
 def mg_absorbed(
-    diet_mg, supp_mg, diet_ca, supp_ca, apart, *, meals, km, f_sat0, f_para, competition
+    diet_mg,
+    supp_mg,
+    diet_ca,
+    supp_ca,
+    apart,
+    *,
+    meals,
+    km,
+    f_sat0,
+    f_para,
+    competition,
+    ca_load_ref,
 ):
     r"""Net Mg absorbed per day from meals and a supplement, with Ca competition.
 
@@ -137,6 +154,8 @@ def mg_absorbed(
         Parameters of :func:`saturable_absorption` for Mg, per meal.
     competition : array_like
         See :func:`competition_factor`, 1/g.
+    ca_load_ref : array_like
+        Reference meal Ca load, mg (see :func:`competition_factor`).
 
     Returns
     -------
@@ -164,11 +183,12 @@ def mg_absorbed(
     def absorbed(load):
         return saturable_absorption(load, km, f_sat0, f_para)
 
-    first = absorbed(mg_meal + supp_mg) * competition_factor(
-        ca_meal + together * supp_ca, competition
-    )
-    second = absorbed(mg_meal) * competition_factor(ca_meal + apart * supp_ca, competition)
-    rest = (meals - 2) * absorbed(mg_meal) * competition_factor(ca_meal, competition)
+    def competing(ca_load):
+        return competition_factor(ca_load, competition, ca_load_ref)
+
+    first = absorbed(mg_meal + supp_mg) * competing(ca_meal + together * supp_ca)
+    second = absorbed(mg_meal) * competing(ca_meal + apart * supp_ca)
+    rest = (meals - 2) * absorbed(mg_meal) * competing(ca_meal)
     return first + second + rest
 
 

@@ -26,7 +26,8 @@ PARAMETERS: dict[str, str | None] = {
     for name in (
         "intake_mg_age_slope intake_ca_age_slope intake_mg_sd intake_ca_sd intake_corr "
         "recall_mg_sd recall_ca_sd site_intake_sd age_ref meals_per_day mg_abs_km "
-        "mg_abs_f_sat0 mg_abs_f_para mg_ca_competition ca_abs_km ca_abs_f_sat0 ca_abs_f_para "
+        "mg_abs_frac_ref mg_abs_load_ref mg_abs_ca_load_ref mg_abs_f_para mg_ca_competition "
+        "ca_abs_km ca_abs_f_sat0 ca_abs_f_para "
         "mg_absorbed_ref mg_balance_elasticity mg_status_sd mg_status_age_slope "
         "site_status_sd mg_casr_slope mg_gfr_elasticity egfr_ref serum_mg_max "
         "mg_status_scale serum_mg_sd sweat_mg_loss mg_ultrafilterable urine_mg_sd ca_ion_sd "

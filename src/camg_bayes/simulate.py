@@ -20,7 +20,7 @@ import pandas as pd
 from camg_bayes import __version__
 from camg_bayes.observation import BY_COLUMN, draw, location
 from camg_bayes.priors import ModelConfig, load_config
-from camg_bayes.state import intake_location, steady_state
+from camg_bayes.state import intake_latents, steady_state
 
 
 @dataclass(frozen=True)
@@ -177,16 +177,11 @@ def simulate(
         "site_intake": site_intake[site] if n_sites else np.zeros(n),
         "site_status": site_status[site] if n_sites else np.zeros(n),
     }
-    mu_mg, mu_ca = intake_location(theta, cov)
-    sd_mg, sd_ca, rho = (
-        float(theta["intake_mg_sd"]),
-        float(theta["intake_ca_sd"]),
-        float(theta["intake_corr"]),
-    )
     z1, z2 = rng.normal(size=(2, n))
+    log_mg, log_ca = intake_latents(theta, cov, z1, z2)
     latent = {
-        "log_intake_mg": mu_mg + sd_mg * z1,
-        "log_intake_ca": mu_ca + sd_ca * (rho * z1 + np.sqrt(1 - rho**2) * z2),
+        "log_intake_mg": log_mg,
+        "log_intake_ca": log_ca,
         "status_z": rng.normal(size=n),
         "ca_z": rng.normal(size=n),
     }

@@ -68,6 +68,44 @@ def intake_location(theta: dict, cov: dict):
     return mu_mg, mu_ca
 
 
+def intake_latents(theta: dict, cov: dict, z_mg, z_ca):
+    """Log usual intakes from standard-normal deviates (non-centred, correlated).
+
+    Parameters
+    ----------
+    theta, cov : dict
+        See :func:`intake_location`.
+    z_mg, z_ca : array_like
+        Independent standard-normal deviates.
+
+    Returns
+    -------
+    tuple
+        ``(log_intake_mg, log_intake_ca)``, log(mg/d), with between-person SDs
+        ``intake_mg_sd``, ``intake_ca_sd`` and correlation ``intake_corr``.
+    """
+    xp = namespace(theta["intake_corr"], z_mg)
+    mu_mg, mu_ca = intake_location(theta, cov)
+    rho = theta["intake_corr"]
+    log_mg = mu_mg + theta["intake_mg_sd"] * z_mg
+    log_ca = mu_ca + theta["intake_ca_sd"] * (rho * z_mg + xp.sqrt(1.0 - rho**2) * z_ca)
+    return log_mg, log_ca
+
+
+def mg_saturable_slope(theta: dict):
+    """Fraction the saturable Mg pathway absorbs at vanishing load, ``f_sat0``.
+
+    The prior is on the saturable fraction at a reference meal load (``mg_abs_frac_ref`` at
+    ``mg_abs_load_ref``), the direction the data pin down; since
+    :math:`A_{sat}(L_0)/L_0 = f_{sat0} K_m / (K_m + L_0)`, the initial slope follows.
+    """
+    return (
+        theta["mg_abs_frac_ref"]
+        * (theta["mg_abs_km"] + theta["mg_abs_load_ref"])
+        / theta["mg_abs_km"]
+    )
+
+
 def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool = True) -> dict:
     """Every physiological quantity of a subject at steady state.
 
@@ -101,6 +139,7 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
     intake_mg = xp.exp(latent["log_intake_mg"])
     intake_ca = xp.exp(latent["log_intake_ca"])
     meals = t["meals_per_day"]
+    f_sat0 = mg_saturable_slope(t)
 
     absorbed_mg = phys.mg_absorbed(
         intake_mg,
@@ -110,9 +149,10 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
         cov["apart"],
         meals=meals,
         km=t["mg_abs_km"],
-        f_sat0=t["mg_abs_f_sat0"],
+        f_sat0=f_sat0,
         f_para=t["mg_abs_f_para"],
         competition=t["mg_ca_competition"],
+        ca_load_ref=t["mg_abs_ca_load_ref"],
     )
     absorbed_ca = phys.ca_absorbed(
         intake_ca,

@@ -97,7 +97,7 @@ def _pth_and_ca(serum_mg):
         min_ratio=C["pth_min_ratio"],
         max_ratio=C["pth_max_ratio"],
     )
-    return C["pth_level_ref"] * secretion * response, ca, response
+    return C["pth_ref"] * secretion * response, ca, response
 
 
 def test_pth_is_suppressed_at_serum_mg_0_3():
@@ -106,7 +106,7 @@ def test_pth_is_suppressed_at_serum_mg_0_3():
     pth_low, _ca_low, response_low = _pth_and_ca(0.3)
     pth_normal, _, _ = _pth_and_ca(0.85)
     assert pth_low < 0.5 * pth_normal
-    assert pth_low < 0.1 * C["pth_level_ref"] * response_low
+    assert pth_low < 0.1 * C["pth_ref"] * response_low
 
 
 def test_mg_deficiency_causes_hypocalcaemia_and_mild_deficiency_raises_pth():

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from camg_bayes import display
 from camg_bayes.errors import CamgError
+from camg_bayes.settings import DEFAULTS
 
 app = typer.Typer(
     name="camg",
@@ -126,23 +127,29 @@ def simulate(
 def fit(
     cohort: Annotated[Path, typer.Argument(help="Cohort .csv/.parquet (or NHANES directory).")],
     out_path: Annotated[Path, typer.Option("--out", help="Fit file to write (.nc, or .zarr).")],
-    draws: Annotated[int, typer.Option("--draws", min=1, help="Draws kept per chain.")] = 1000,
-    tune: Annotated[int, typer.Option("--tune", min=1, help="Tuning steps per chain.")] = 1000,
-    chains: Annotated[int, typer.Option("--chains", min=1, help="Number of chains.")] = 4,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, help="Draws kept per chain.")
+    ] = DEFAULTS.draws,
+    tune: Annotated[
+        int, typer.Option("--tune", min=1, help="Tuning steps per chain.")
+    ] = DEFAULTS.tune,
+    chains: Annotated[
+        int, typer.Option("--chains", min=1, help="Number of chains.")
+    ] = DEFAULTS.chains,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded).")] = None,
     target_accept: Annotated[
         float, typer.Option("--target-accept", min=0.5, max=0.999, help="NUTS target acceptance.")
-    ] = 0.8,
+    ] = DEFAULTS.target_accept,
     config: ConfigOption = None,
     variant: VariantOption = "full",
 ) -> None:
     """Fit the model with NUTS (nutpie), save the fit and print its diagnostics."""
     from camg_bayes.diagnostics import diagnose
-    from camg_bayes.fit import SamplerSettings
     from camg_bayes.fit import fit as run_fit
     from camg_bayes.io import save_fit
     from camg_bayes.loading import load_cohort
     from camg_bayes.priors import load_config
+    from camg_bayes.settings import SamplerSettings
 
     model_config = load_config(config, variant=variant)
     ds, messages = _captured(load_cohort, cohort)

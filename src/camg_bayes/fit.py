@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 import pymc as pm
@@ -26,33 +26,7 @@ from camg_bayes.loading import load_cohort
 from camg_bayes.model import build_model, population_parameters
 from camg_bayes.posterior import log_likelihood_dataset
 from camg_bayes.priors import ModelConfig, load_config
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """NUTS settings. The defaults suit cohorts of hundreds to a few thousand subjects.
-
-    Attributes
-    ----------
-    draws, tune, chains : int
-        Draws kept per chain, tuning steps per chain, number of chains.
-    target_accept : float
-        Target acceptance rate of NUTS.
-    max_treedepth : int
-        Maximum tree depth.
-    random_seed : int or None
-        Seed; drawn at random (and recorded) if None.
-    cores : int or None
-        Chains run in parallel; the number of CPUs by default.
-    """
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.8
-    max_treedepth: int = 10
-    random_seed: int | None = None
-    cores: int | None = None
+from camg_bayes.settings import SamplerSettings
 
 
 def software_versions() -> dict[str, str]:

@@ -35,8 +35,6 @@ from camg_bayes.state import intake_latents, steady_state
 #: Per-subject quantities kept as deterministics in the posterior.
 SUBJECT_DETERMINISTICS = ("serum_mg_true", "mg_status")
 _SITE_PARAMETERS = ("site_intake_sd", "site_status_sd")
-#: Sites with at least this many subjects each get centred offsets.
-CENTRED_SITE_SIZE = 150
 
 
 def prior_variable(prior: Prior, name: str | None = None):
@@ -190,19 +188,13 @@ def _site_offsets(theta: dict, design: Design):
         zero = np.zeros(design.n)
         return zero, zero
     index = np.where(design.cov["site"] >= 0, design.cov["site"], len(design.sites))
-    counts = np.bincount(design.cov["site"][design.cov["site"] >= 0], minlength=len(design.sites))
-    centred = counts.min() >= CENTRED_SITE_SIZE
     offsets = []
     for level, sd in (("intake", "site_intake_sd"), ("status", "site_status_sd")):
         # Zero-sum: the population means are those of the average site, so the sex-specific
         # means and a common shift of all sites are not a non-identified direction.
-        # Centred when every site has many subjects (the data pin each offset, no funnel),
-        # non-centred otherwise.
-        if centred:
-            offset = pm.ZeroSumNormal(f"site_{level}", sigma=theta[sd], dims="site")
-        else:
-            raw = pm.ZeroSumNormal(f"site_{level}_z", sigma=1.0, dims="site")
-            offset = pm.Deterministic(f"site_{level}", theta[sd] * raw, dims="site")
+        # Centred: each site's offset is pinned by its own subjects; the boundary-avoiding
+        # prior on the site SD keeps the sampler out of the funnel near SD = 0.
+        offset = pm.ZeroSumNormal(f"site_{level}", sigma=theta[sd], dims="site")
         padded = pt.concatenate([offset, pt.zeros(1)])
         offsets.append(padded[index])
     return offsets[0], offsets[1]

@@ -602,8 +602,10 @@ def urine_ca_steady_state(
         Fall of log urine Ca per unit log PTH (PTH raises distal Ca reabsorption).
     gfr_elasticity : array_like
         Elasticity of urine Ca to eGFR.
-    ca_ion_ref, pth_level_ref, egfr_ref : float
-        References: ionized Ca (mmol/L), PTH (pmol/L), eGFR.
+    ca_ion_ref, egfr_ref : float
+        References: ionized Ca (mmol/L) and eGFR.
+    pth_level_ref : array_like
+        Reference PTH (pmol/L); the model uses the population value for the subject's sex.
 
     Returns
     -------

@@ -36,7 +36,7 @@ PARAMETERS: dict[str, str | None] = {
         "ionized_ca_sd ca_mg_drop_max pth_tissue_mid pth_tissue_width pth_age_slope "
         "pth_gfr_slope pth_between_sd pth_within_sd pth_hill pth_min_ratio pth_max_ratio "
         "pth_mg_rise pth_mg_rise_mid pth_mg_rise_width pth_mg_suppress_mid "
-        "pth_mg_suppress_width pth_level_ref urine_ca_fraction urine_ca_ca_slope "
+        "pth_mg_suppress_width urine_ca_fraction urine_ca_ca_slope "
         "urine_ca_pth_slope urine_ca_gfr_elasticity urine_ca_between_sd urine_ca_within_sd"
     ).split()
 } | {

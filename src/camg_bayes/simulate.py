@@ -32,7 +32,9 @@ class Schedule:
     second_recall : float
         Share with a second 24-h recall (occasion 1).
     serum : float
-        Share with serum Mg and Ca (and albumin) at occasion 0.
+        Share with a blood draw (serum Ca, and albumin) at occasion 0.
+    serum_mg : float
+        Share of blood draws that include serum Mg.
     albumin : float
         Share of serum draws with albumin.
     ionized_ca : float
@@ -51,6 +53,7 @@ class Schedule:
 
     second_recall: float = 0.8
     serum: float = 0.9
+    serum_mg: float = 1.0
     albumin: float = 0.9
     ionized_ca: float = 0.2
     pth: float = 0.7
@@ -244,11 +247,12 @@ def _draw_readings(theta, state, schedule: Schedule, rng, n):
     urine[:, 0] = rng.random(n) < schedule.urine
     urine[:, 1] = urine[:, 0] & (rng.random(n) < schedule.repeat_urine)
     ionized = blood & (rng.random(n) < schedule.ionized_ca)[:, None]
+    serum_mg = blood & (rng.random(n) < schedule.serum_mg)[:, None]
     albumin_subject = rng.random(n) < schedule.albumin
     masks = {
         "diet_mg": recall,
         "diet_ca": recall,
-        "serum_mg": blood,
+        "serum_mg": serum_mg,
         "serum_ca": blood,
         "ionized_ca": ionized,
         "pth": pth,

@@ -246,7 +246,9 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
         pth_slope=t["urine_ca_pth_slope"],
         gfr_elasticity=t["urine_ca_gfr_elasticity"],
         ca_ion_ref=t["ca_ion_ref"],
-        pth_level_ref=t["pth_level_ref"],
+        # relative to the population PTH of the subject's sex: the PTH level and the urine Ca
+        # intercept are then not a product ridge when a cohort has no PTH readings
+        pth_level_ref=xp.exp(log_by_sex(t["pth_ref"], cov["male"])),
         egfr_ref=t["egfr_ref"],
     )
     serum_ca_corrected = phys.total_calcium(

@@ -39,7 +39,7 @@ def run_one(n: int) -> dict:
 
     from camg_bayes.cohort import CohortWarning, read_cohort
     from camg_bayes.diagnostics import parameter_table
-    from camg_bayes.model import build_model, population_parameters
+    from camg_bayes.model import build_model, jitter_variables, population_parameters
     from camg_bayes.settings import DEFAULTS
     from camg_bayes.simulate import simulate
 
@@ -47,7 +47,7 @@ def run_one(n: int) -> dict:
     ds = read_cohort(simulate(n, random_seed=1000 + n).cohort)
     start = time.perf_counter()
     model = build_model(ds)
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = nutpie.compile_pymc_model(model, jitter_rvs=jitter_variables(model))
     compile_s = time.perf_counter() - start
     start = time.perf_counter()
     trace = nutpie.sample(

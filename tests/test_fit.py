@@ -21,33 +21,6 @@ from camg_bayes.errors import FitFileError
 from camg_bayes.io import fit_cohort, fit_config, load_fit, save_fit
 from camg_bayes.model import build_model
 from camg_bayes.priors import load_config
-from camg_bayes.simulate import simulate
-
-
-@pytest.fixture(scope="module")
-def short_fit(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fit")
-    cohort = folder / "cohort.csv"
-    simulate(80, random_seed=4).cohort.to_csv(cohort, index=False)
-    path = folder / "fit.nc"
-    code = main(
-        [
-            "fit",
-            str(cohort),
-            "--out",
-            str(path),
-            "--draws",
-            "60",
-            "--tune",
-            "150",
-            "--chains",
-            "2",
-            "--seed",
-            "7",
-        ]
-    )
-    assert code == 0
-    return cohort, path
 
 
 def test_fit_tree_has_groups_dims_and_attributes(short_fit):

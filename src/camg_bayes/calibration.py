@@ -66,9 +66,8 @@ def parameter_recovery(tree: xr.DataTree, params: dict, prob: float = 0.9) -> pd
     rng = np.random.default_rng(0)
     prior_draws = config.sample(rng, 4000)
     rows = []
-    for name in population_names(tree) + [
-        n for n in ("site_intake", "site_status") if n in posterior
-    ]:
+    names = population_names(tree) + [n for n in ("site_intake", "site_status") if n in posterior]
+    for name in dict.fromkeys(names):
         if name not in truth or name not in posterior:
             continue
         draws = posterior[name].values.reshape(-1, *posterior[name].shape[2:])
@@ -125,3 +124,54 @@ def subject_coverage(tree: xr.DataTree, truth: pd.DataFrame, prob: float = 0.9) 
     intervals = subject_intervals(tree, prob=prob)
     true = truth.set_index("subject_id")["true_serum_mg"].reindex(intervals.index)
     return float(((intervals["lo"] <= true) & (true <= intervals["hi"])).mean())
+
+
+def calibration_table(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted probability against the observed rate, in quantile bins of ``p``.
+
+    Parameters
+    ----------
+    p : array_like
+        Predicted probabilities.
+    outcome : array_like of bool
+        True outcomes.
+    bins : int
+        Number of bins (deciles by default); ties keep bins of unequal size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per bin: ``n``, ``mean_predicted``, ``observed`` and ``difference``.
+    """
+    p, outcome = np.asarray(p, float), np.asarray(outcome, float)
+    order = np.argsort(p, kind="stable")
+    groups = np.array_split(order, bins)
+    rows = [
+        {
+            "n": len(g),
+            "mean_predicted": float(p[g].mean()),
+            "observed": float(outcome[g].mean()),
+        }
+        for g in groups
+    ]
+    table = pd.DataFrame(rows)
+    table["difference"] = table["observed"] - table["mean_predicted"]
+    return table
+
+
+def brier_score(p: np.ndarray, outcome: np.ndarray) -> float:
+    """Mean squared difference between predicted probability and outcome (lower is better)."""
+    return float(np.mean((np.asarray(p, float) - np.asarray(outcome, float)) ** 2))
+
+
+def serum_only_rule(ds: xr.Dataset, threshold: float) -> np.ndarray:
+    """The usual clinical rule: deficient if the mean measured serum Mg is below the threshold.
+
+    Subjects without serum Mg get the rule's rate among those measured.
+    """
+    values = ds["serum_mg"].values
+    have = np.isfinite(values)
+    mean = np.where(have, values, 0.0).sum(axis=1) / np.maximum(have.sum(axis=1), 1)
+    measured = have.any(axis=1)
+    rule = (mean < threshold).astype(float)
+    return np.where(measured, rule, rule[measured].mean() if measured.any() else 0.5)

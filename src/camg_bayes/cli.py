@@ -184,6 +184,154 @@ def check(fit_file: Annotated[Path, typer.Argument(help="A fit written by camg f
         raise typer.Exit(1)
 
 
+FitOption = Annotated[
+    Path | None,
+    typer.Option("--fit", help="A fit from camg fit; without it, the literature-prior population."),
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold", min=0.1, max=1.5, help="Deficiency threshold on true serum Mg, mmol/L."
+    ),
+]
+
+
+def _load_optional_fit(path: Path | None):
+    if path is None:
+        return None
+    from camg_bayes.io import load_fit
+
+    return load_fit(path)
+
+
+@app.command()
+def score(
+    cohort: Annotated[Path, typer.Argument(help="Cohort to score (.csv/.parquet).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Scores CSV to write.")],
+    fit_file: FitOption = None,
+    threshold: ThresholdOption = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=100, help="Population draws for new subjects.")
+    ] = 1000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Probability that each subject's true serum Mg is below the threshold."""
+    from camg_bayes.loading import load_cohort
+    from camg_bayes.priors import load_config
+    from camg_bayes.scoring import score as run_score
+
+    tree = _load_optional_fit(fit_file)
+    ds, messages = _captured(load_cohort, cohort)
+    display.warnings_block(out, messages)
+    model_config = None if tree is not None else load_config(config)
+    table, _ = _captured(
+        run_score,
+        ds,
+        tree,
+        threshold=threshold,
+        config=model_config,
+        n_draws=draws,
+        random_seed=seed,
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_path, index=False, float_format="%.6g")
+    display.score_summary(out, table, out_path)
+
+
+@app.command()
+def whatif(
+    cohort: Annotated[Path, typer.Argument(help="Cohort holding the subjects (.csv/.parquet).")],
+    out_path: Annotated[Path, typer.Option("--out", help="What-if CSV to write.")],
+    fit_file: FitOption = None,
+    subject: Annotated[
+        list[str] | None,
+        typer.Option("--subject", help="Subject to include (repeatable; default all)."),
+    ] = None,
+    add_mg: Annotated[
+        float, typer.Option("--add-mg", min=0, help="Add a Mg supplement, mg/d.")
+    ] = 0.0,
+    add_ca: Annotated[
+        float, typer.Option("--add-ca", min=0, help="Add a Ca supplement, mg/d.")
+    ] = 0.0,
+    timing: Annotated[
+        str | None,
+        typer.Option("--timing", help="Take Ca and Mg supplements 'together' or 'apart'."),
+    ] = None,
+    diet_mg_factor: Annotated[
+        float, typer.Option("--diet-mg-factor", min=0.01, help="Scale dietary Mg.")
+    ] = 1.0,
+    diet_ca_factor: Annotated[
+        float, typer.Option("--diet-ca-factor", min=0.01, help="Scale dietary Ca.")
+    ] = 1.0,
+    ca_mg_ratio: Annotated[
+        float | None,
+        typer.Option("--ca-mg-ratio", min=0.1, help="Add Mg until total Ca:Mg <= this ratio."),
+    ] = None,
+    threshold: ThresholdOption = None,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Draws per subject.")] = 1000,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Predict the steady-state effect of a supplement, timing or diet change."""
+    from camg_bayes.loading import load_cohort
+    from camg_bayes.priors import load_config
+    from camg_bayes.whatif import Regimen
+    from camg_bayes.whatif import whatif as run_whatif
+
+    regimen = Regimen(add_mg, add_ca, timing, diet_mg_factor, diet_ca_factor, ca_mg_ratio)
+    tree = _load_optional_fit(fit_file)
+    ds, messages = _captured(load_cohort, cohort)
+    display.warnings_block(out, messages)
+    model_config = None if tree is not None else load_config(config)
+    table, _ = _captured(
+        run_whatif,
+        ds,
+        regimen,
+        tree,
+        subjects=subject,
+        threshold=threshold,
+        config=model_config,
+        n_draws=draws,
+        random_seed=seed,
+    )
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_path, index=False, float_format="%.6g")
+    display.whatif_summary(out, table, out_path, population_is_prior=tree is None)
+
+
+@app.command()
+def report(
+    fit_file: Annotated[Path, typer.Argument(help="A fit written by camg fit.")],
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    threshold: ThresholdOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the predictive replicates.")] = 0,
+) -> None:
+    """Write a self-contained HTML report: data, convergence, checks, prevalence, subjects."""
+    from camg_bayes.io import load_fit
+    from camg_bayes.report import write_report
+
+    tree = load_fit(fit_file)
+    out.print("Running predictive checks and scoring for the report...")
+    path, _ = _captured(write_report, tree, out_path, threshold=threshold, random_seed=seed)
+    out.print(f"Report -> {path} ({path.stat().st_size / 1e6:.1f} MB, self-contained)")
+
+
+@app.command()
+def compare(
+    fit_files: Annotated[list[Path], typer.Argument(help="Two or more fits of the same cohort.")],
+) -> None:
+    """Compare model variants by PSIS-LOO (leave one subject out)."""
+    from camg_bayes.checks import compare as run_compare
+    from camg_bayes.io import load_fit
+
+    if len(fit_files) < 2:
+        raise typer.BadParameter("give at least two fit files")
+    fits = {path.stem: load_fit(path) for path in fit_files}
+    table, _ = _captured(run_compare, fits)
+    display.comparison(out, table)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code.
 

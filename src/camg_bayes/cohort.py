@@ -313,7 +313,8 @@ def _parse_ids(table: _Table, raw: str) -> np.ndarray:
     texts = _as_text(table.frame[raw])
     # Integers read from Parquet come as floats when missing values exist: 12.0 -> "12".
     texts = texts.map(lambda t: t[:-2] if re.fullmatch(r"-?\d+\.0", t) else t)
-    empty = np.flatnonzero((texts.str.lower().isin(MISSING_TOKENS)).to_numpy())
+    # Only an empty cell is a missing identifier: "NA" or "none" may be real identifiers.
+    empty = np.flatnonzero((texts == "").to_numpy())
     if empty.size:
         raise CohortError(
             "missing subject_id",
@@ -620,6 +621,31 @@ def data_hash(ds: xr.Dataset) -> str:
         else:
             digest.update("\x1f".join(map(str, values.ravel())).encode())
     return digest.hexdigest()[:16]
+
+
+def subject_hashes(ds: xr.Dataset) -> dict[str, str]:
+    """A hash of each subject's readings and covariates, keyed by subject identifier.
+
+    Two cohorts give a subject the same hash when its rows (occasion labels included) hold
+    the same values in canonical units.
+    """
+    occasions = ds["occasion"].values
+    names = sorted(v for v in ds.data_vars if v != "row_present")
+    present = ds["row_present"].values
+    columns = {name: ds[name].values for name in names}
+    out = {}
+    for i, subject in enumerate(ds["subject"].values):
+        digest = hashlib.sha256()
+        rows = present[i]
+        digest.update(np.asarray(occasions[rows]).tobytes())
+        for values in columns.values():
+            value = values[i][rows] if values.ndim == 2 else values[i]
+            if np.asarray(value).dtype.kind in "fi":
+                digest.update(np.round(np.asarray(value, dtype=float), 10).tobytes())
+            else:
+                digest.update("\x1f".join(map(str, np.ravel(value))).encode())
+        out[str(subject)] = digest.hexdigest()[:16]
+    return out
 
 
 def subject_table(ds: xr.Dataset) -> pd.DataFrame:

@@ -117,3 +117,116 @@ def diagnostics(console: Console, result, *, loud: bool = False, table: bool = F
         )
     else:
         console.print("[bold red]Some convergence checks failed.[/bold red]")
+
+
+def _population_line(console: Console, source: str) -> None:
+    if source == "literature prior":
+        console.print(
+            Panel(
+                "Population: the LITERATURE PRIOR (models/default.toml), not fitted data. "
+                "Probabilities rest on published ranges; fit your cohort (camg fit) and pass "
+                "--fit for a population learned from data.",
+                style="yellow",
+            )
+        )
+    else:
+        console.print(f"Population: {escape(source)}")
+
+
+def score_summary(console: Console, table, path) -> None:
+    """Headline of a score table: population, threshold, expected prevalence, top subjects."""
+    _population_line(console, table.attrs["population"])
+    threshold = table.attrs["threshold"]
+    console.print(
+        f"Scored {len(table)} subjects ({table.attrs['n_in_fit']} from the fit's posterior draws) "
+        f"-> {escape(str(path))}"
+    )
+    console.print(
+        f"Expected share with true serum Mg < {threshold:g} mmol/L: "
+        f"{100 * table['p_deficient'].mean():.1f} %; subjects with p_deficient > 0.5: "
+        f"{int((table['p_deficient'] > 0.5).sum())}"
+    )
+    top = table.sort_values("p_deficient", ascending=False).head(10)
+    view = Table(title="Most likely deficient", title_justify="left")
+    for name in (
+        "subject_id",
+        "p_deficient",
+        "true serum Mg (90 % interval)",
+        "driver",
+        "measurements",
+    ):
+        view.add_column(name, overflow="fold")
+    for _, row in top.iterrows():
+        view.add_row(
+            escape(str(row["subject_id"])),
+            f"{row['p_deficient']:.2f}",
+            f"{row['serum_mg_true_mean']:.3f} "
+            f"({row['serum_mg_true_lo']:.3f}-{row['serum_mg_true_hi']:.3f})",
+            escape(str(row["driver"])),
+            escape(str(row["measurements"])),
+        )
+    console.print(view)
+
+
+def whatif_summary(console: Console, table, path, *, population_is_prior: bool) -> None:
+    """Mean effects of a regimen with intervals, and where the table went."""
+    if population_is_prior:
+        _population_line(console, "literature prior")
+    console.print(
+        f"Regimen: {escape(table.attrs['regimen'])}  ({len(table)} subjects -> {escape(str(path))})"
+    )
+    view = Table(
+        title="Predicted steady-state change (subject means and 90 % intervals, averaged)",
+        title_justify="left",
+    )
+    for name in ("outcome", "before", "after", "change", "90 % interval"):
+        view.add_column(name)
+    units = {"absorbed_mg": "mg/d", "serum_mg_true": "mmol/L", "urine_mg_true": "mmol/d"}
+    for key, unit in units.items():
+        view.add_row(
+            f"{key} ({unit})",
+            f"{table[f'{key}_before'].mean():.3g}",
+            f"{table[f'{key}_after'].mean():.3g}",
+            f"{table[f'{key}_change'].mean():+.3g}",
+            f"{table[f'{key}_change_lo'].mean():+.3g} to {table[f'{key}_change_hi'].mean():+.3g}",
+        )
+    view.add_row(
+        "p_deficient",
+        f"{table['p_deficient_before'].mean():.3f}",
+        f"{table['p_deficient_after'].mean():.3f}",
+        f"{table['p_deficient_change'].mean():+.3f}",
+        "",
+    )
+    console.print(view)
+
+
+def comparison(console: Console, table) -> None:
+    """PSIS-LOO comparison table with Pareto-k counts and a plain reading."""
+    view = Table(title="Model comparison by PSIS-LOO (leave one subject out)", title_justify="left")
+    columns = ("rank", "elpd", "p", "elpd_diff", "dse", "weight", "k_over_0.7", "k_max", "variant")
+    view.add_column("fit")
+    for name in columns:
+        view.add_column(name, justify="right")
+    for label, row in table.iterrows():
+        cells = []
+        for name in columns:
+            value = row.get(name, "")
+            cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
+        view.add_row(escape(str(label)), *cells)
+    console.print(view)
+    best = table.index[0]
+    for label, row in table.iloc[1:].iterrows():
+        diff, se = float(row["elpd_diff"]), float(row["dse"])
+        verdict = (
+            "clearly worse" if diff > 4 * max(se, 1e-9) and diff > 4 else "not clearly different"
+        )
+        console.print(
+            f"{escape(str(label))}: elpd {diff:.1f} lower than {escape(str(best))} "
+            f"(SE {se:.1f}): {verdict}."
+        )
+    bad = table[table["k_over_0.7"] > 0]
+    if len(bad):
+        console.print(
+            "[yellow]Some subjects have Pareto k > 0.7: LOO is unreliable for them "
+            "(influential subjects); treat small differences with care.[/yellow]"
+        )

@@ -23,7 +23,7 @@ from camg_bayes import __version__
 from camg_bayes.cohort import data_hash
 from camg_bayes.design import build_design
 from camg_bayes.loading import load_cohort
-from camg_bayes.model import build_model, population_parameters
+from camg_bayes.model import build_model, jitter_variables, population_parameters
 from camg_bayes.posterior import log_likelihood_dataset
 from camg_bayes.priors import ModelConfig, load_config
 from camg_bayes.settings import SamplerSettings
@@ -103,6 +103,7 @@ def fit(
         quiet=True,
         compute_convergence_checks=False,
         nuts={"target_accept": settings.target_accept, "maxdepth": settings.max_treedepth},
+        compile_kwargs={"jitter_rvs": jitter_variables(model)},
     )
     elapsed = time.perf_counter() - start
     sampling_time = float(tree["posterior"].attrs.get("sampling_time", np.nan))

@@ -73,7 +73,7 @@ def chunks(n: int, size: int) -> Iterator[slice]:
 
 
 def subject_states(
-    tree: xr.DataTree, config: ModelConfig, design: Design, draws: slice | None = None
+    tree: xr.DataTree, config: ModelConfig, design: Design, draws=None
 ) -> tuple[dict, dict]:
     """Parameters and steady states of every subject for a slice of the flattened draws.
 
@@ -96,7 +96,7 @@ def subject_states(
         latents under ``state["latent"]``.
     """
     posterior = tree["posterior"].to_dataset()
-    draws = draws or slice(None)
+    draws = slice(None) if draws is None else draws
     theta_all = theta_samples(posterior, config)
     theta = {k: v[draws] for k, v in theta_all.items()}
     site_intake = (

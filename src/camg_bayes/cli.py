@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from camg_bayes import display
 from camg_bayes.errors import CamgError
@@ -330,6 +331,59 @@ def compare(
     fits = {path.stem: load_fit(path) for path in fit_files}
     table, _ = _captured(run_compare, fits)
     display.comparison(out, table)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for fit.nc, scores.csv, report.html.")
+    ] = Path("out"),
+    cohort: Annotated[
+        Path | None, typer.Option("--cohort", help="Cohort to use instead of the shipped example.")
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, help="Draws kept per chain.")
+    ] = DEFAULTS.draws,
+    tune: Annotated[
+        int, typer.Option("--tune", min=1, help="Tuning steps per chain.")
+    ] = DEFAULTS.tune,
+    chains: Annotated[
+        int, typer.Option("--chains", min=1, help="Number of chains.")
+    ] = DEFAULTS.chains,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20261125,
+) -> None:
+    """The main job: validate, fit, diagnose, check, score and report on the example cohort."""
+    import time
+
+    from camg_bayes.settings import SamplerSettings
+    from camg_bayes.workflow import Study, example_cohort_path
+
+    start = time.perf_counter()
+    source = cohort or example_cohort_path()
+    out.print(f"[bold]1/6 Validate[/bold] {source}")
+    study, messages = _captured(Study.from_cohort, source)
+    display.cohort_summary(out, study.cohort, messages)
+    out.print(f"[bold]2/6 Fit[/bold] {chains} chains x ({tune} tune + {draws} draws), nutpie NUTS")
+    settings = SamplerSettings(draws=draws, tune=tune, chains=chains, random_seed=seed)
+    _captured(study.fit, settings, progressbar=sys.stdout.isatty())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    study.save(out_dir / "fit.nc")
+    out.print("[bold]3/6 Diagnostics[/bold]")
+    result = study.diagnose()
+    display.diagnostics(out, result, loud=True)
+    out.print("[bold]4/6 Posterior predictive checks[/bold]")
+    check_result, _ = _captured(study.check, random_seed=seed)
+    flagged = check_result.statistics[check_result.statistics["flag"]]
+    out.print(
+        f"{len(check_result.statistics)} test statistics, {len(flagged)} flagged"
+        + "".join(f"\n  ! {escape(c)}" for c in flagged["comment"])
+    )
+    out.print("[bold]5/6 Score every subject[/bold]")
+    scores, _ = _captured(study.score, random_seed=seed)
+    scores.to_csv(out_dir / "scores.csv", index=False, float_format="%.6g")
+    out.print("[bold]6/6 Report[/bold]")
+    _captured(study.write_report, out_dir / "report.html", random_seed=seed)
+    display.demo_summary(out, study, result, out_dir, time.perf_counter() - start)
 
 
 def main(argv: list[str] | None = None) -> int:

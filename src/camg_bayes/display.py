@@ -230,3 +230,25 @@ def comparison(console: Console, table) -> None:
             "[yellow]Some subjects have Pareto k > 0.7: LOO is unreliable for them "
             "(influential subjects); treat small differences with care.[/yellow]"
         )
+
+
+def demo_summary(console: Console, study, result, out_dir, seconds: float) -> None:
+    """Closing summary of `camg demo`: prevalence, convergence, files, time."""
+    prev = study.prevalence()
+    total = prev.loc["all subjects"]
+    threshold = study.config.threshold
+    status = (
+        "[green]all checks pass[/green]" if result.passed else "[bold red]CHECKS FAILED[/bold red]"
+    )
+    console.print(
+        Panel(
+            f"Prevalence of deficiency (true serum Mg < {threshold:g} mmol/L): "
+            f"[bold]{100 * total['mean']:.1f} %[/bold] "
+            f"(90 % interval {100 * total['lo']:.1f}-{100 * total['hi']:.1f} %)\n"
+            f"Convergence: {status}\n"
+            f"Files: {escape(str(out_dir / 'fit.nc'))}, {escape(str(out_dir / 'scores.csv'))}, "
+            f"{escape(str(out_dir / 'report.html'))}\n"
+            f"Done in {seconds / 60:.1f} min.",
+            title="camg demo",
+        )
+    )

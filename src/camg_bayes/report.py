@@ -177,7 +177,15 @@ def _cards(scores: pd.DataFrame, cohort: xr.Dataset, n: int = 9) -> str:
     return "".join(cards)
 
 
-def build_report(tree: xr.DataTree, *, threshold: float | None = None, random_seed: int = 0) -> str:
+def build_report(
+    tree: xr.DataTree,
+    *,
+    threshold: float | None = None,
+    random_seed: int = 0,
+    scores: pd.DataFrame | None = None,
+    ppc=None,
+    diagnostics=None,
+) -> str:
     """The report's HTML text.
 
     Parameters
@@ -188,16 +196,21 @@ def build_report(tree: xr.DataTree, *, threshold: float | None = None, random_se
         Deficiency threshold (the fit configuration's, 0.75 mmol/L, by default).
     random_seed : int
         Seed of the predictive replicates and scoring.
+    scores, ppc, diagnostics : optional
+        Results already computed for this fit (:func:`camg_bayes.scoring.score`,
+        :func:`camg_bayes.checks.posterior_predictive`, :func:`camg_bayes.diagnostics.diagnose`);
+        computed here when not given.
     """
     config = fit_config(tree)
     threshold = config.threshold if threshold is None else threshold
     cohort = fit_cohort(tree)
     overview = cohort_overview(cohort)
     counts = measurement_counts(cohort)
-    diagnostics = diagnose(tree)
-    ppc = posterior_predictive(tree, random_seed=random_seed)
+    diagnostics = diagnostics or diagnose(tree)
+    ppc = ppc or posterior_predictive(tree, random_seed=random_seed)
     prior = prior_predictive(cohort, config, random_seed=random_seed)
-    scores = score(cohort, tree, threshold=threshold, random_seed=random_seed)
+    if scores is None:
+        scores = score(cohort, tree, threshold=threshold, random_seed=random_seed)
     prev = prevalence(tree, threshold)
     versions = json.loads(tree.attrs["software_versions"])
     settings = json.loads(tree.attrs["sampler_settings"])
@@ -316,7 +329,7 @@ def build_report(tree: xr.DataTree, *, threshold: float | None = None, random_se
 
 
 def write_report(tree: xr.DataTree, path, **kwargs) -> Path:
-    """Write :func:`build_report` to ``path`` and return it."""
+    """Write :func:`build_report` (keyword arguments passed on) to ``path`` and return it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(tree, **kwargs), encoding="utf-8")

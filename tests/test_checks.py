@@ -54,7 +54,7 @@ def test_prior_predictive_uses_the_cohort_schedule():
 
 def test_posterior_predictive_and_loo_pit_on_a_fit(short_fit):
     _, path = short_fit
-    check = posterior_predictive(load_fit(path), n_draws=50, random_seed=1)
+    check = posterior_predictive(load_fit(path), random_seed=1)
     assert set(check.loo_pit) == set(check.observed)
     for values in check.loo_pit.values():
         assert np.all((values >= 0) & (values <= 1))

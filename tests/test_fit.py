@@ -41,8 +41,10 @@ def test_fit_tree_has_groups_dims_and_attributes(short_fit):
     )
     assert json.loads(attrs["sampler_settings"])["draws"] == 60
     assert fit_cohort(tree).sizes["subject"] == 80
-    ll = tree["log_likelihood"]
-    assert ll["all_measurements"].dims == ("chain", "draw", "subject")
+    marginal = tree["log_likelihood_marginal"]
+    assert marginal["all_measurements"].dims == ("chain", "draw", "subject")
+    assert marginal.sizes["subject"] == 80 and marginal.sizes["draw"] <= 60
+    assert np.isfinite(marginal["all_measurements"].values).all()
 
 
 def test_numpy_loglik_matches_pymc(short_fit):
@@ -59,8 +61,7 @@ def test_numpy_loglik_matches_pymc(short_fit):
     mine = tree["log_likelihood"].to_dataset()
     for name in reference.data_vars:
         np.testing.assert_allclose(mine[name].values, reference[name].values, rtol=1e-9, atol=1e-9)
-    total = sum(mine[v].sum() for v in reference.data_vars)
-    assert float(mine["all_measurements"].sum()) == pytest.approx(float(total))
+    assert set(mine.data_vars) == set(reference.data_vars)
 
 
 def test_check_reports_failure_of_a_short_run(short_fit, capsys):

@@ -24,6 +24,8 @@ import xarray as xr
 from camg_bayes.design import Design, build_design
 from camg_bayes.importance import N_LATENT
 from camg_bayes.io import fit_cohort, fit_config
+from camg_bayes.marginal import GROUP as MARGINAL
+from camg_bayes.marginal import marginal_loglik
 from camg_bayes.observation import BY_COLUMN, MEASUREMENTS, draw, from_model_scale, location
 from camg_bayes.population import population_from_prior
 from camg_bayes.posterior import covariates, for_subjects, subject_states
@@ -157,28 +159,47 @@ def statistics_table(observed: dict, replicated: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posterior_predictive(
-    tree: xr.DataTree, *, n_draws: int = 200, random_seed=None
-) -> PredictiveCheck:
+def marginal_tree(tree: xr.DataTree) -> xr.DataTree:
+    """Posterior and integrated per-subject log-likelihood at the same (thinned) draws.
+
+    Uses the fit's ``log_likelihood_marginal`` group, computing it if the fit lacks it.
+    """
+    if MARGINAL in tree.children:
+        marginal = tree[MARGINAL].to_dataset()
+    else:
+        config = fit_config(tree)
+        marginal = marginal_loglik(tree, config, build_design(fit_cohort(tree), config))
+    posterior = tree["posterior"].to_dataset().sel(draw=marginal["draw"].values)
+    return xr.DataTree.from_dict(
+        {"posterior": posterior, "log_likelihood": marginal[["all_measurements"]]}
+    )
+
+
+def posterior_predictive(tree: xr.DataTree, *, random_seed=None) -> PredictiveCheck:
     """Posterior predictive checks and LOO-PIT of a fit.
+
+    Replicates are drawn at the draws of the integrated log-likelihood (500 by default),
+    so that LOO-PIT can weight them by leave-one-subject-out PSIS.
 
     Parameters
     ----------
     tree : xarray.DataTree
         A fit.
-    n_draws : int
-        Posterior draws used for replicates.
     random_seed : int, optional
     """
     rng = np.random.default_rng(random_seed)
     config = fit_config(tree)
     design = build_design(fit_cohort(tree), config)
-    total = tree["posterior"].sizes["chain"] * tree["posterior"].sizes["draw"]
-    keep = np.sort(rng.choice(total, min(n_draws, total), replace=False))
+    joint = marginal_tree(tree)
+    n_draw = tree["posterior"].sizes["draw"]
+    chains = np.arange(tree["posterior"].sizes["chain"])
+    draws = np.searchsorted(tree["posterior"]["draw"].values, joint["posterior"]["draw"].values)
+    keep = (chains[:, None] * n_draw + draws[None, :]).ravel()
     theta_b, state = subject_states(tree, config, design, keep)
     replicated = _replicate(theta_b, state, design, rng)
     observed = _observed(design)
-    pit = _loo_pit(tree, design, observed, replicated, keep)
+    loglik = joint["log_likelihood"]["all_measurements"].values.reshape(len(keep), -1)
+    pit = _loo_pit(loglik, design, observed, replicated)
     return PredictiveCheck(
         "posterior", observed, replicated, statistics_table(observed, replicated), pit
     )
@@ -210,12 +231,12 @@ def prior_predictive(
     )
 
 
-def _loo_pit(
-    tree: xr.DataTree, design: Design, observed: dict, replicated: dict, keep: np.ndarray
-) -> dict:
-    """LOO-PIT of each subject's mean reading, leaving the whole subject out."""
-    loglik = tree["log_likelihood"]["all_measurements"].values
-    loglik = loglik.reshape(-1, loglik.shape[-1])[keep]
+def _loo_pit(loglik: np.ndarray, design: Design, observed: dict, replicated: dict) -> dict:
+    """LOO-PIT of each subject's mean reading, leaving the whole subject out.
+
+    ``loglik`` is the integrated per-subject log-likelihood ``(sample, subject)`` at the
+    draws of the replicates.
+    """
     out = {}
     for column, summary in design.summaries.items():
         idx = summary.subject
@@ -224,7 +245,7 @@ def _loo_pit(
         dims = ("chain", "draw", "obs")
         tree_pit = xr.DataTree.from_dict(
             {
-                "posterior": xr.Dataset({"dummy": (("chain", "draw"), np.zeros((1, len(keep))))}),
+                "posterior": xr.Dataset({"dummy": (("chain", "draw"), np.zeros((1, len(loglik))))}),
                 "log_likelihood": xr.Dataset({column: (dims, loglik[None, :, idx])}),
                 "posterior_predictive": xr.Dataset({column: (dims, rep_mean[None])}),
                 "observed_data": xr.Dataset({column: (("obs",), obs_mean)}),
@@ -239,11 +260,12 @@ def _loo_pit(
 def loo(tree: xr.DataTree):
     """Leave-one-subject-out PSIS-LOO of a fit (ArviZ ``ELPDData``).
 
-    Pareto k diagnostics are in the result (``pareto_k``) and in :func:`compare`'s table.
+    Uses each subject's integrated (marginal) likelihood; Pareto k diagnostics are in the
+    result (``pareto_k``) and in :func:`compare`'s table.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        return az.loo(tree, var_name="all_measurements", pointwise=True)
+        return az.loo(marginal_tree(tree), var_name="all_measurements", pointwise=True)
 
 
 def compare(fits: dict[str, xr.DataTree]) -> pd.DataFrame:

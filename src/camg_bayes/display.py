@@ -216,7 +216,7 @@ def comparison(console: Console, table) -> None:
     console.print(view)
     best = table.index[0]
     for label, row in table.iloc[1:].iterrows():
-        diff, se = float(row["elpd_diff"]), float(row["dse"])
+        diff, se = abs(float(row["elpd_diff"])), float(row["dse"])
         verdict = (
             "clearly worse" if diff > 4 * max(se, 1e-9) and diff > 4 else "not clearly different"
         )

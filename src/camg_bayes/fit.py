@@ -2,10 +2,12 @@
 
 The returned tree has ``posterior`` (population parameters, subject latents, and the
 deterministics ``serum_mg_true`` and ``mg_status``), ``sample_stats``, ``observed_data``,
-``constant_data``, ``log_likelihood`` (each observed variable, plus ``all_measurements``:
-the per-subject total used for leave-one-subject-out LOO) and ``cohort`` (the validated
-cohort, subject x occasion). Its attributes carry the model configuration, its
-fingerprint, the data hash, the seed, the sampler settings and the package versions.
+``constant_data``, ``log_likelihood`` (each observed variable, conditional on the subject's
+latents), ``log_likelihood_marginal`` (each subject's likelihood with its latents
+integrated out, at thinned draws: the basis of leave-one-subject-out PSIS-LOO, see
+:mod:`camg_bayes.marginal`) and ``cohort`` (the validated cohort, subject x occasion).
+Its attributes carry the model configuration, its fingerprint, the data hash, the seed,
+the sampler settings and the package versions.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from camg_bayes import __version__
 from camg_bayes.cohort import data_hash
 from camg_bayes.design import build_design
 from camg_bayes.loading import load_cohort
-from camg_bayes.model import build_model, jitter_variables, population_parameters
+from camg_bayes.marginal import GROUP as MARGINAL
+from camg_bayes.marginal import marginal_loglik
+from camg_bayes.model import (
+    build_model,
+    initial_values,
+    jitter_variables,
+    population_parameters,
+)
 from camg_bayes.posterior import log_likelihood_dataset
 from camg_bayes.priors import ModelConfig, load_config
 from camg_bayes.settings import SamplerSettings
@@ -103,11 +112,15 @@ def fit(
         quiet=True,
         compute_convergence_checks=False,
         nuts={"target_accept": settings.target_accept, "maxdepth": settings.max_treedepth},
-        compile_kwargs={"jitter_rvs": jitter_variables(model)},
+        compile_kwargs={
+            "jitter_rvs": jitter_variables(model),
+            "initial_points": initial_values(design, config, random_seed=seed),
+        },
     )
     elapsed = time.perf_counter() - start
     sampling_time = float(tree["posterior"].attrs.get("sampling_time", np.nan))
     tree["log_likelihood"] = xr.DataTree(log_likelihood_dataset(tree, config, design))
+    tree[MARGINAL] = xr.DataTree(marginal_loglik(tree, config, design, random_seed=seed))
     tree["cohort"] = xr.DataTree(ds.drop_attrs())
     tree.attrs.update(
         {

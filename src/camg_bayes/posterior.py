@@ -162,8 +162,8 @@ def log_likelihood_dataset(
     -------
     xarray.Dataset
         ``<column>_mean`` (chain, draw, ``<column>_subject``) and ``<column>_ss`` (chain,
-        draw, ``<column>_repeat``) for each measurement, and ``all_measurements`` (chain,
-        draw, subject): each subject's total, for leave-one-subject-out PSIS-LOO.
+        draw, ``<column>_repeat``) for each measurement, conditional on each subject's
+        latents (for leave-one-subject-out LOO use :mod:`camg_bayes.marginal`).
     """
     posterior = tree["posterior"].to_dataset()
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
@@ -173,11 +173,9 @@ def log_likelihood_dataset(
         for name, values in pointwise_loglik(theta_b, state, design).items():
             pieces.setdefault(name, []).append(values)
     data = {}
-    total = np.zeros((n_chain * n_draw, design.n))
     coords = {
         "chain": posterior["chain"].values,
         "draw": posterior["draw"].values,
-        "subject": design.subjects,
     }
     for name, parts in pieces.items():
         values = np.concatenate(parts, axis=0)
@@ -186,7 +184,5 @@ def log_likelihood_dataset(
         index = summary.subject if kind == "mean" else summary.subject[summary.repeated]
         dim = f"{column}_subject" if kind == "mean" else f"{column}_repeat"
         coords[dim] = design.subjects[index]
-        total[:, index] += values
         data[name] = (("chain", "draw", dim), values.reshape(n_chain, n_draw, -1))
-    data["all_measurements"] = (("chain", "draw", "subject"), total.reshape(n_chain, n_draw, -1))
     return xr.Dataset(data, coords=coords)

@@ -103,3 +103,15 @@ def test_no_mg_pth_variant_changes_the_pth_likelihood_in_deficiency():
     logp_plain = plain.compile_logp(vars=[plain["pth_mean"]])(point)
     assert np.isfinite(logp_full) and np.isfinite(logp_plain)
     assert abs(logp_full - logp_plain) > 1.0
+
+
+def test_single_site_and_single_subject_cohorts_build():
+    frame = pd.DataFrame(
+        {"subject_id": ["only"], "site": ["A"], "serum_mg": [0.8], "diet_mg": [250]}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CohortWarning)
+        ds = read_cohort(frame)
+    model = build_model(ds)
+    assert "site_status" not in model.named_vars  # one site is no grouping
+    assert list(model.coords["subject"]) == ["only"]

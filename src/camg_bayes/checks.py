@@ -30,7 +30,7 @@ from camg_bayes.observation import BY_COLUMN, MEASUREMENTS, draw, from_model_sca
 from camg_bayes.population import population_from_prior
 from camg_bayes.posterior import covariates, for_subjects, subject_states
 from camg_bayes.priors import ModelConfig
-from camg_bayes.state import intake_latents, steady_state
+from camg_bayes.state import latents_from_standard, steady_state
 
 #: Clinical cut-off per measurement: (direction, value in canonical units, meaning).
 CUTOFFS = {
@@ -216,13 +216,7 @@ def prior_predictive(
     theta_b = for_subjects(population.theta)
     cov = covariates(design)
     u = rng.standard_normal((n_draws, design.n, N_LATENT))
-    log_mg, log_ca = intake_latents(theta_b, cov, u[..., 0], u[..., 1])
-    latent = {
-        "log_intake_mg": log_mg,
-        "log_intake_ca": log_ca,
-        "status_z": u[..., 2],
-        "ca_z": u[..., 3],
-    }
+    latent = latents_from_standard(theta_b, cov, u)
     state = steady_state(theta_b, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"])
     replicated = _replicate(theta_b, state, design, rng)
     observed = _observed(design)

@@ -124,19 +124,18 @@ def simulate(
     display.simulation_summary(out, sim, out_path, truth, json_path, prevalence)
 
 
+DrawsOption = Annotated[int, typer.Option("--draws", min=1, help="Draws kept per chain.")]
+TuneOption = Annotated[int, typer.Option("--tune", min=1, help="Tuning steps per chain.")]
+ChainsOption = Annotated[int, typer.Option("--chains", min=1, help="Number of chains.")]
+
+
 @app.command()
 def fit(
     cohort: Annotated[Path, typer.Argument(help="Cohort .csv/.parquet (or NHANES directory).")],
     out_path: Annotated[Path, typer.Option("--out", help="Fit file to write (.nc, or .zarr).")],
-    draws: Annotated[
-        int, typer.Option("--draws", min=1, help="Draws kept per chain.")
-    ] = DEFAULTS.draws,
-    tune: Annotated[
-        int, typer.Option("--tune", min=1, help="Tuning steps per chain.")
-    ] = DEFAULTS.tune,
-    chains: Annotated[
-        int, typer.Option("--chains", min=1, help="Number of chains.")
-    ] = DEFAULTS.chains,
+    draws: DrawsOption = DEFAULTS.draws,
+    tune: TuneOption = DEFAULTS.tune,
+    chains: ChainsOption = DEFAULTS.chains,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (recorded).")] = None,
     target_accept: Annotated[
         float, typer.Option("--target-accept", min=0.5, max=0.999, help="NUTS target acceptance.")
@@ -341,15 +340,9 @@ def demo(
     cohort: Annotated[
         Path | None, typer.Option("--cohort", help="Cohort to use instead of the shipped example.")
     ] = None,
-    draws: Annotated[
-        int, typer.Option("--draws", min=1, help="Draws kept per chain.")
-    ] = DEFAULTS.draws,
-    tune: Annotated[
-        int, typer.Option("--tune", min=1, help="Tuning steps per chain.")
-    ] = DEFAULTS.tune,
-    chains: Annotated[
-        int, typer.Option("--chains", min=1, help="Number of chains.")
-    ] = DEFAULTS.chains,
+    draws: DrawsOption = DEFAULTS.draws,
+    tune: TuneOption = DEFAULTS.tune,
+    chains: ChainsOption = DEFAULTS.chains,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20261125,
 ) -> None:
     """The main job: validate, fit, diagnose, check, score and report on the example cohort."""

@@ -32,7 +32,7 @@ class Design:
         ``supp_mg``, ``supp_ca`` (mg/d), ``apart`` (0/1), ``site`` (index into
         ``sites``, -1 if none).
     sites : tuple of str
-        Site labels (empty without a site column).
+        Site labels (empty without a site column, or with a single site).
     readings : dict of str to numpy.ndarray
         Per measurement, the transformed readings, shape ``(subject, occasion)``.
     summaries : dict of str to Summary
@@ -73,6 +73,8 @@ def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple
     apart = ((timing == "apart").sum(axis=1) > (timing == "together").sum(axis=1)).astype(float)
     site_labels = ds["site"].values
     sites = tuple(sorted({s for s in site_labels if s != ""}))
+    if len(sites) < 2:  # one site is no grouping: its offset is the intercept
+        sites = ()
     site_index = np.array([sites.index(s) if s in sites else -1 for s in site_labels], dtype=int)
     cov = {
         "male": male,

@@ -28,7 +28,7 @@ from camg_bayes.design import Design
 from camg_bayes.observation import MEASUREMENTS, Summary, location, loglik_mean, loglik_ss
 from camg_bayes.population import Population
 from camg_bayes.posterior import for_subjects
-from camg_bayes.state import intake_latents, steady_state
+from camg_bayes.state import latents_from_standard, steady_state
 
 N_LATENT = 4
 
@@ -92,13 +92,7 @@ def subject_covariates(design: Design, j: int, population: Population, draws: np
 
 def evaluate(theta_b: dict, cov: dict, u: np.ndarray, summaries: dict, mg_dependent_pth: bool):
     """States and per-measurement log-likelihoods at latents ``u`` ``(draw, sample, 4)``."""
-    log_mg, log_ca = intake_latents(theta_b, cov, u[..., 0], u[..., 1])
-    latent = {
-        "log_intake_mg": log_mg,
-        "log_intake_ca": log_ca,
-        "status_z": u[..., 2],
-        "ca_z": u[..., 3],
-    }
+    latent = latents_from_standard(theta_b, cov, u)
     state = steady_state(theta_b, cov, latent, mg_dependent_pth=mg_dependent_pth)
     loglik = {}
     for m in MEASUREMENTS:

@@ -25,7 +25,7 @@ from camg_bayes.importance import N_LATENT
 from camg_bayes.observation import Summary
 from camg_bayes.posterior import for_subjects, pointwise_loglik, theta_samples
 from camg_bayes.priors import ModelConfig
-from camg_bayes.state import intake_latents, steady_state
+from camg_bayes.state import latents_from_standard, steady_state
 
 GROUP = "log_likelihood_marginal"
 
@@ -145,13 +145,7 @@ def marginal_loglik(
         cov_sub = {k: v for k, v in sub.cov.items() if k != "site"}
         cov_sub["site_intake"] = site["intake"][:, index]
         cov_sub["site_status"] = site["status"][:, index]
-        log_mg, log_ca = intake_latents(theta_rep, cov_sub, flat[..., 0], flat[..., 1])
-        latent = {
-            "log_intake_mg": log_mg,
-            "log_intake_ca": log_ca,
-            "status_z": flat[..., 2],
-            "ca_z": flat[..., 3],
-        }
+        latent = latents_from_standard(theta_rep, cov_sub, flat)
         state = steady_state(theta_rep, cov_sub, latent, mg_dependent_pth=switch)
         total = np.zeros((n_s * samples, len(index)))
         for name, values in pointwise_loglik(theta_rep, state, sub).items():

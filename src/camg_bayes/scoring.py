@@ -31,7 +31,7 @@ from camg_bayes.loading import load_cohort
 from camg_bayes.population import Population, fitted_subjects, population_for
 from camg_bayes.posterior import chunks, covariates, for_subjects, subject_states
 from camg_bayes.priors import ModelConfig
-from camg_bayes.state import intake_latents, steady_state
+from camg_bayes.state import latents_from_standard, steady_state
 
 PROB = 0.90
 SCORE_COLUMNS = (
@@ -135,13 +135,7 @@ def prior_probabilities(
         site_index = _site_map(population, design)
         cov = covariates(sub, *_site_offsets(population, site_index[part]))
         u = rng.standard_normal((population.n_draws, part.stop - part.start, N_LATENT))
-        log_mg, log_ca = intake_latents(theta_b, cov, u[..., 0], u[..., 1])
-        latent = {
-            "log_intake_mg": log_mg,
-            "log_intake_ca": log_ca,
-            "status_z": u[..., 2],
-            "ca_z": u[..., 3],
-        }
+        latent = latents_from_standard(theta_b, cov, u)
         serum = steady_state(theta_b, cov, latent, mg_dependent_pth=pth_switch)["serum_mg_true"]
         out[part] = (serum < threshold).mean(axis=0)
     return out

@@ -92,6 +92,22 @@ def intake_latents(theta: dict, cov: dict, z_mg, z_ca):
     return log_mg, log_ca
 
 
+def latents_from_standard(theta: dict, cov: dict, u) -> dict:
+    """The four latents of :data:`LATENTS` from standardised deviates ``u`` (last axis 4).
+
+    ``u[..., 0]`` and ``u[..., 1]`` are the intake deviates (see :func:`intake_latents`),
+    ``u[..., 2]`` the Mg status deviation and ``u[..., 3]`` the Ca set-point deviation;
+    all are N(0, 1) a priori.
+    """
+    log_mg, log_ca = intake_latents(theta, cov, u[..., 0], u[..., 1])
+    return {
+        "log_intake_mg": log_mg,
+        "log_intake_ca": log_ca,
+        "status_z": u[..., 2],
+        "ca_z": u[..., 3],
+    }
+
+
 def mg_saturable_slope(theta: dict):
     """Fraction the saturable Mg pathway absorbs at vanishing load, ``f_sat0``.
 

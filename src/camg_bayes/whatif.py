@@ -28,7 +28,7 @@ from camg_bayes.loading import load_cohort
 from camg_bayes.population import fitted_subjects, population_for
 from camg_bayes.posterior import for_subjects, subject_states
 from camg_bayes.priors import ModelConfig
-from camg_bayes.state import intake_latents, steady_state
+from camg_bayes.state import latents_from_standard, steady_state
 
 OUTCOMES = ("absorbed_mg", "serum_mg_true", "urine_mg_true")
 
@@ -141,13 +141,7 @@ def subject_draws(ds: xr.Dataset, fit=None, *, config=None, n_draws=1000, rng=No
         theta = for_subjects({k: v[draw] for k, v in population.theta.items()})
         cov = subject_covariates(design, j, population, draw)
         u = weighted.u[draw, sample][:, None, :]
-        log_mg, log_ca = intake_latents(theta, cov, u[..., 0], u[..., 1])
-        latent = {
-            "log_intake_mg": log_mg,
-            "log_intake_ca": log_ca,
-            "status_z": u[..., 2],
-            "ca_z": u[..., 3],
-        }
+        latent = latents_from_standard(theta, cov, u)
         method = "importance sampling" if fit is not None else "importance sampling (prior)"
         out.append((s, theta, cov, latent, method))
     return out, config, population

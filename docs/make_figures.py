@@ -45,7 +45,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(report.as_uri())
         page.screenshot(path=str(DOCS / "report_first_screen.png"))
-        page.locator("#ppc").scroll_into_view_if_needed()
+        page.evaluate("document.getElementById('ppc').scrollIntoView()")
         page.screenshot(path=str(DOCS / "report_ppc_section.png"))
         browser.close()
     for name in ("report_first_screen.png", "report_ppc_section.png", "prior_predictive.png"):

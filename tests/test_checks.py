@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from camg_bayes.checks import compare, posterior_predictive, prior_predictive, statistics_table
+from camg_bayes.checks import (
+    compare,
+    pit_table,
+    posterior_predictive,
+    prior_predictive,
+    statistics_table,
+)
 from camg_bayes.cli import main
 from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.errors import CamgError
@@ -38,6 +44,23 @@ def test_ties_are_not_flagged():
     assert row["p_value"] == 0.5 and not row["flag"]
 
 
+def test_pit_table_names_the_shape_of_a_departure_from_uniform():
+    rng = np.random.default_rng(0)
+    pit = {
+        "uniform": rng.permutation((np.arange(500) + rng.uniform(size=500)) / 500),
+        "wide": rng.beta(3, 3, 500),
+        "narrow": rng.beta(0.5, 0.5, 500),
+        "high": rng.beta(2, 1, 500),
+    }
+    table = pit_table(pit).set_index("measurement")
+    assert not table.loc["uniform", "flag"]
+    assert table.loc[["wide", "narrow", "high"], "flag"].all()
+    assert "too wide" in table.loc["wide", "comment"]
+    assert "too narrow" in table.loc["narrow", "comment"]
+    assert "systematically above" in table.loc["high", "comment"]
+    assert table.loc["uniform", "critical"] == pytest.approx(1.358 / np.sqrt(500))
+
+
 def test_prior_predictive_uses_the_cohort_schedule():
     frame = pd.DataFrame(
         {"subject_id": ["a", "b", "c"], "serum_mg": [0.8, np.nan, 0.9], "pth": [4, 5, np.nan]}
@@ -58,6 +81,7 @@ def test_posterior_predictive_and_loo_pit_on_a_fit(short_fit):
     assert set(check.loo_pit) == set(check.observed)
     for values in check.loo_pit.values():
         assert np.all((values >= 0) & (values <= 1))
+    assert list(check.pit_statistics["measurement"]) == list(check.loo_pit)
     assert len(check.statistics) == 5 * len(check.observed)
 
 

@@ -8,7 +8,9 @@ fraction beyond a clinical cut-off, each with its posterior predictive p-value
 :math:`P(T(y^{rep}) > T(y)) + P(T(y^{rep}) = T(y))/2`; values below 0.025 or above
 0.975 are flagged in words.
 LOO-PIT values use each subject's mean reading and leave-one-subject-out PSIS weights
-(ArviZ).
+(ArviZ) from the integrated per-subject likelihood; the matching predictive draws give
+each subject fresh latents from the population at every posterior draw (the
+leave-one-subject-out predictive, not one conditioned on the subject's own data).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class PredictiveCheck:
         ``replicated_lo``, ``replicated_hi`` (90 %), ``p_value``, ``flag``, ``comment``.
     loo_pit : dict
         Column -> LOO-PIT values of each subject's mean reading (posterior checks only).
+    pit_statistics : pandas.DataFrame
+        :func:`pit_table` of ``loo_pit`` (empty for prior checks).
     """
 
     kind: str
@@ -80,6 +84,7 @@ class PredictiveCheck:
     replicated: dict
     statistics: pd.DataFrame
     loo_pit: dict
+    pit_statistics: pd.DataFrame
 
 
 def _observed(design: Design) -> dict:
@@ -199,9 +204,15 @@ def posterior_predictive(tree: xr.DataTree, *, random_seed=None) -> PredictiveCh
     replicated = _replicate(theta_b, state, design, rng)
     observed = _observed(design)
     loglik = joint["log_likelihood"]["all_measurements"].values.reshape(len(keep), -1)
-    pit = _loo_pit(loglik, design, observed, replicated)
+    fresh = _new_subject_states(theta_b, state["cov"], design, config, rng)
+    pit = _loo_pit(loglik, design, observed, _replicate(theta_b, fresh, design, rng))
     return PredictiveCheck(
-        "posterior", observed, replicated, statistics_table(observed, replicated), pit
+        "posterior",
+        observed,
+        replicated,
+        statistics_table(observed, replicated),
+        pit,
+        pit_table(pit),
     )
 
 
@@ -214,15 +225,24 @@ def prior_predictive(
     config = population.config
     design = build_design(cohort, config)
     theta_b = for_subjects(population.theta)
-    cov = covariates(design)
-    u = rng.standard_normal((n_draws, design.n, N_LATENT))
-    latent = latents_from_standard(theta_b, cov, u)
-    state = steady_state(theta_b, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"])
+    state = _new_subject_states(theta_b, covariates(design), design, config, rng)
     replicated = _replicate(theta_b, state, design, rng)
     observed = _observed(design)
     return PredictiveCheck(
-        "prior", observed, replicated, statistics_table(observed, replicated), {}
+        "prior", observed, replicated, statistics_table(observed, replicated), {}, pit_table({})
     )
+
+
+def _new_subject_states(theta_b: dict, cov: dict, design: Design, config: ModelConfig, rng) -> dict:
+    """Steady states of new subjects with the cohort's covariates, latents from the population.
+
+    ``theta_b`` holds parameters shaped ``(sample, 1[, 2])``; every sample gets its own
+    standard-normal latent deviates per subject.
+    """
+    n_sample = next(iter(theta_b.values())).shape[0]
+    u = rng.standard_normal((n_sample, design.n, N_LATENT))
+    latent = latents_from_standard(theta_b, cov, u)
+    return steady_state(theta_b, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"])
 
 
 def _loo_pit(loglik: np.ndarray, design: Design, observed: dict, replicated: dict) -> dict:
@@ -249,6 +269,74 @@ def _loo_pit(loglik: np.ndarray, design: Design, observed: dict, replicated: dic
             warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
             out[column] = np.asarray(az.loo_pit(tree_pit, var_names=[column])[column].values)
     return out
+
+
+#: Kolmogorov-Smirnov 95 % critical value, asymptotic: ``KS_95 / sqrt(n)``.
+KS_95 = 1.358
+
+
+def pit_table(pit: dict) -> pd.DataFrame:
+    r"""Uniformity of LOO-PIT values per measurement, flagged in words.
+
+    The distance is the Kolmogorov-Smirnov statistic :math:`D = \max_u |F_n(u) - u|`,
+    flagged above its asymptotic 95 % critical value :math:`1.358/\sqrt{n}` (the band of
+    the report's LOO-PIT figure). The comment names the shape of the departure: PIT values
+    that cluster mid-range mean predictive distributions that are too wide, values piled
+    at 0 and 1 mean too narrow, and a shifted mean means readings systematically above or
+    below the prediction.
+
+    Parameters
+    ----------
+    pit : dict
+        Column -> LOO-PIT values in [0, 1].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measurement``, ``n``, ``ks_distance``, ``critical``, ``mean_pit``,
+        ``tail_fraction`` (share of values below 0.1 or above 0.9; 0.2 if uniform),
+        ``flag``, ``comment``.
+    """
+    rows = []
+    for column, values in pit.items():
+        values = np.sort(np.asarray(values, dtype=float))
+        n = len(values)
+        if n == 0:
+            continue
+        ranks = np.arange(1, n + 1) / n
+        distance = float(max(np.max(ranks - values), np.max(values - (ranks - 1 / n))))
+        critical = KS_95 / np.sqrt(n)
+        mean = float(values.mean())
+        tails = float(np.mean((values < 0.1) | (values > 0.9)))
+        flag = distance > critical
+        if not flag:
+            comment = f"LOO-PIT of {column} is consistent with uniform (D = {distance:.3f})."
+        elif abs(mean - 0.5) > 0.5 * distance:
+            side = "above" if mean > 0.5 else "below"
+            comment = (
+                f"LOO-PIT of {column} departs from uniform (D = {distance:.3f} > "
+                f"{critical:.3f}): readings lie systematically {side} what the model predicts "
+                "for a subject it has not seen."
+            )
+        else:
+            shape = "too wide" if tails < 0.2 else "too narrow"
+            comment = (
+                f"LOO-PIT of {column} departs from uniform (D = {distance:.3f} > "
+                f"{critical:.3f}): the predictive distribution for a subject the model has not "
+                f"seen is {shape} ({100 * tails:.0f} % of values in the outer 20 %)."
+            )
+        rows.append([column, n, distance, critical, mean, tails, flag, comment])
+    columns = [
+        "measurement",
+        "n",
+        "ks_distance",
+        "critical",
+        "mean_pit",
+        "tail_fraction",
+        "flag",
+        "comment",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def loo(tree: xr.DataTree):

@@ -367,9 +367,12 @@ def demo(
     out.print("[bold]4/6 Posterior predictive checks[/bold]")
     check_result, _ = _captured(study.check, random_seed=seed)
     flagged = check_result.statistics[check_result.statistics["flag"]]
+    pit = check_result.pit_statistics
+    pit_flagged = pit[pit["flag"]]
     out.print(
-        f"{len(check_result.statistics)} test statistics, {len(flagged)} flagged"
-        + "".join(f"\n  ! {escape(c)}" for c in flagged["comment"])
+        f"{len(check_result.statistics)} test statistics, {len(flagged)} flagged; "
+        f"LOO-PIT departs from uniform for {len(pit_flagged)} of {len(pit)} measurements"
+        + "".join(f"\n  ! {escape(c)}" for c in [*flagged["comment"], *pit_flagged["comment"]])
     )
     out.print("[bold]5/6 Score every subject[/bold]")
     scores, _ = _captured(study.score, random_seed=seed)

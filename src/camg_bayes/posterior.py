@@ -93,7 +93,8 @@ def subject_states(
     tuple of dict
         ``theta`` (parameters shaped ``(sample, 1[, 2])``) and ``state`` (quantities of
         :func:`camg_bayes.state.steady_state`, shape ``(sample, subject)``), plus the
-        latents under ``state["latent"]``.
+        latents under ``state["latent"]`` and the covariates (with the sampled site
+        offsets) under ``state["cov"]``.
     """
     posterior = tree["posterior"].to_dataset()
     draws = slice(None) if draws is None else draws
@@ -117,6 +118,7 @@ def subject_states(
     }
     state = steady_state(theta_b, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"])
     state["latent"] = latent
+    state["cov"] = cov
     return theta_b, state
 
 

@@ -222,11 +222,16 @@ def build_report(
         for c in diagnostics.checks
     )
     flagged = ppc.statistics[ppc.statistics["flag"]]
+    pit_flagged = ppc.pit_statistics[ppc.pit_statistics["flag"]]
     ppc_words = (
-        "<p class='pass'>No test statistic is outside its 95 % posterior predictive range.</p>"
-        if flagged.empty
+        "<p class='pass'>No test statistic is outside its 95 % posterior predictive range, "
+        "and every LOO-PIT is consistent with uniform.</p>"
+        if flagged.empty and pit_flagged.empty
         else "<ul>"
-        + "".join(f"<li class='fail'>{html.escape(c)}</li>" for c in flagged["comment"])
+        + "".join(
+            f"<li class='fail'>{html.escape(c)}</li>"
+            for c in [*flagged["comment"], *pit_flagged["comment"]]
+        )
         + "</ul>"
     )
     total = prev.loc["all subjects"]
@@ -292,6 +297,13 @@ def build_report(
         + ppc_words
         + _img(figures.predictive_densities(ppc), "posterior predictive densities")
         + _img(figures.loo_pit_ecdf(ppc.loo_pit), "LOO-PIT")
+        + "<p>LOO-PIT leaves each subject out in turn and asks where their mean reading falls "
+        "in the model's prediction for an unseen subject; uniform values mean calibrated "
+        "predictions (Kolmogorov-Smirnov distance against its 95 % critical value):</p>"
+        + _table(
+            ppc.pit_statistics.drop(columns=["mean_pit"]).set_index("measurement"),
+            left=("comment",),
+        )
         + "<p>Test statistics with posterior predictive p-values (flagged when below 0.025 or above "
         "0.975):</p>"
         + _table(ppc.statistics.set_index("measurement"), left=("unit", "statistic", "comment"))

@@ -1,4 +1,5 @@
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,9 @@ import pytest
 
 from camg_bayes.cli import main
 from camg_bayes.cohort import CohortWarning, read_cohort
-from camg_bayes.scoring import SCORE_COLUMNS, score, weighted_quantile
+from camg_bayes.design import build_design
+from camg_bayes.population import population_from_prior
+from camg_bayes.scoring import SCORE_COLUMNS, prior_probabilities, score, weighted_quantile
 from camg_bayes.whatif import Regimen, whatif
 
 
@@ -161,3 +164,20 @@ def test_cli_score_and_whatif(tmp_path, capsys):
     assert pd.read_csv(out2)["subject_id"].tolist() == ["low"]
     assert main(["whatif", str(cohort), "--out", str(out2), "--subject", "nobody"]) == 2
     assert main(["whatif", str(cohort), "--out", str(out2), "--timing", "sometimes"]) == 2
+
+
+def test_covariate_only_probabilities_use_each_subjects_own_site():
+    """Site offsets follow the site label, not the subject's position in the cohort."""
+    population = population_from_prior(n_draws=400, random_seed=3)
+    n = population.n_draws
+    population = replace(
+        population,
+        sites=("A", "B"),
+        site_intake=np.zeros((n, 2)),
+        site_status=np.tile([1.5, -1.5], (n, 1)),  # site A replete, site B depleted
+    )
+    frame = pd.DataFrame({"subject_id": list("pqrstu"), "sex": ["F"] * 6, "site": list("BABABA")})
+    design = build_design(_ds(frame), population.config)
+    p = prior_probabilities(population, design, 0.75, rng=np.random.default_rng(0))
+    site_a, site_b = p[1::2], p[0::2]
+    assert site_b.min() > site_a.max() + 0.1

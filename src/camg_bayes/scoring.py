@@ -29,7 +29,7 @@ from camg_bayes.importance import N_LATENT, weigh_subject
 from camg_bayes.io import fit_cohort
 from camg_bayes.loading import load_cohort
 from camg_bayes.population import Population, fitted_subjects, population_for
-from camg_bayes.posterior import chunks, covariates, for_subjects, subject_states
+from camg_bayes.posterior import chunks, for_subjects, subject_states
 from camg_bayes.priors import ModelConfig
 from camg_bayes.state import latents_from_standard, steady_state
 
@@ -128,12 +128,12 @@ def prior_probabilities(
     out = np.empty(design.n)
     theta_b = for_subjects(population.theta)
     pth_switch = population.config.switches["mg_dependent_pth"]
+    site_index = _site_map(population, design)
     for part in chunks(design.n, chunk):
-        sub = Design(
-            design.subjects[part], {k: v[part] for k, v in design.cov.items()}, design.sites, {}, {}
-        )
-        site_index = _site_map(population, design)
-        cov = covariates(sub, *_site_offsets(population, site_index[part]))
+        cov = {k: v[part] for k, v in design.cov.items() if k != "site"}
+        offsets = _site_offsets(population, site_index[part])
+        for key, value in zip(("site_intake", "site_status"), offsets, strict=True):
+            cov[key] = np.zeros(part.stop - part.start) if value is None else value
         u = rng.standard_normal((population.n_draws, part.stop - part.start, N_LATENT))
         latent = latents_from_standard(theta_b, cov, u)
         serum = steady_state(theta_b, cov, latent, mg_dependent_pth=pth_switch)["serum_mg_true"]

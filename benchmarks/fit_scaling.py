@@ -117,8 +117,8 @@ def markdown_table(frame) -> str:
     """A DataFrame as a GitHub markdown table."""
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |"]
     lines.append("|" + "---|" * len(frame.columns))
-    for _, row in frame.iterrows():
-        lines.append("| " + " | ".join(str(v) for v in row.values) + " |")
+    for row in frame.itertuples(index=False):  # keeps integer columns integer
+        lines.append("| " + " | ".join(str(v) for v in row) + " |")
     return "\n".join(lines)
 
 

@@ -180,3 +180,15 @@ def test_subject_table_round_trip(write_csv):
     table = subject_table(ds)
     again = read_cohort(table)
     assert data_hash(again) == data_hash(ds)
+
+
+@pytest.mark.parametrize(("column", "value"), [("egfr", "135"), ("age_years", "95")])
+def test_one_unusual_subject_is_not_a_unit_mistake(write_csv, column, value):
+    ds = read_cohort(write_csv(f"subject_id,{column}\nsolo,{value}\n"))
+    assert float(ds[column].values.ravel()[0]) == float(value)
+
+
+def test_an_unusual_median_over_many_subjects_is_still_refused(write_csv):
+    text = "subject_id,egfr\n" + "".join(f"s{i},{200 + i}\n" for i in range(12))
+    with pytest.raises(CohortError, match="implausible"):
+        read_cohort(write_csv(text))

@@ -252,8 +252,20 @@ def _parse_numeric(table: _Table, raw: str, column: str) -> np.ndarray:
     return values
 
 
+#: Fewer values than this say little about a cohort median: a single 95-year-old or a
+#: young adult with eGFR 135 is unusual, not a unit mistake.
+MIN_VALUES_FOR_MEDIAN_CHECK = 10
+
+
 def _check_unit_fits(table: _Table, raw: str, column: str, unit: str, values: np.ndarray) -> None:
-    """Refuse a column whose median is implausible in the declared unit."""
+    """Refuse a column whose median is implausible in the declared unit.
+
+    The median is compared with the typical range of cohort medians. A median that looks
+    like another unit is refused whatever the number of values; one that is merely
+    unusual is refused only from :data:`MIN_VALUES_FOR_MEDIAN_CHECK` values on, since a
+    handful of subjects may be unusual (impossible single values are still refused by the
+    range check).
+    """
     quantity = units.QUANTITIES[column]
     pool = values[np.isfinite(values)]
     if column.startswith("supp_"):
@@ -266,6 +278,8 @@ def _check_unit_fits(table: _Table, raw: str, column: str, unit: str, values: np
     if low <= converted <= high:
         return
     guesses = [u for u in units.likely_units(column, median) if u != unit]
+    if not guesses and pool.size < MIN_VALUES_FOR_MEDIAN_CHECK:
+        return
     declared = f"declared as {unit}" + ("" if unit != quantity.canonical else " (the default)")
     if guesses:
         fix = f"if the values are in {guesses[0]}, write the header as '{column} [{guesses[0]}]'"

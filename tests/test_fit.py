@@ -130,6 +130,20 @@ def test_load_refuses_corrupted_and_foreign_files(short_fit, tmp_path):
         load_fit(edited)
 
 
+def test_zarr_round_trip_keeps_values_and_precision_policy(short_fit, tmp_path):
+    _, path = short_fit
+    tree = load_fit(path)
+    store = save_fit(tree, tmp_path / "fit.zarr")
+    again = load_fit(store)
+    for name in ("status_z", "mg_status_ref", "site_status"):
+        a, b = tree["posterior"][name], again["posterior"][name]
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a.values, b.values)
+    assert again["posterior"]["site_status"].dtype == np.float64  # population: double
+    assert again["log_likelihood"]["pth_mean"].dtype == np.float32  # per subject: single
+    assert again.attrs["data_hash"] == tree.attrs["data_hash"]
+
+
 def test_cli_check_on_bad_file_exits_two(tmp_path, capsys):
     bad = tmp_path / "x.nc"
     bad.write_text("not a netcdf")

@@ -48,7 +48,7 @@ def save_fit(tree: xr.DataTree, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     encoding = _single_precision_draws(tree)
     if path.suffix == ".zarr":
-        tree.to_zarr(path, mode="w", encoding=encoding)
+        tree.to_zarr(path, mode="w", encoding=encoding, consolidated=False)
     else:
         tree.to_netcdf(path, engine="h5netcdf", encoding=encoding)
     return path
@@ -106,7 +106,7 @@ def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
         raise FitFileError(f"{name}: file not found. Fix: check the path (camg fit writes it)")
     try:
         if path.suffix == ".zarr" or path.is_dir():
-            tree = xr.open_datatree(path, engine="zarr").load()
+            tree = xr.open_datatree(path, engine="zarr", consolidated=False).load()
         else:
             with xr.open_datatree(path, engine="h5netcdf") as handle:
                 tree = handle.load()

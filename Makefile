@@ -20,11 +20,11 @@ demo: $(STAMP)  ## run the main job on the shipped example cohort
 test: $(STAMP)  ## the default test suite (slow tests excluded)
 	$(BIN)/python -m pytest
 
-test-slow: $(STAMP)  ## the slow scientific tests: recovery, coverage, calibration
-	$(BIN)/python -m pytest -m slow
+test-slow: $(STAMP)  ## the slow scientific tests (recovery, coverage, calibration); -rP prints their figures
+	$(BIN)/python -m pytest -m slow -rP
 
 test-slow-ci: $(STAMP)  ## the part of the slow suite that fits CI's time budget (~8 min)
-	$(BIN)/python -m pytest -m slow tests/test_misspecification.py "tests/test_recovery.py::test_no_divergences[full]" "tests/test_recovery.py::test_rhat_and_bulk_ess_of_population_parameters[full]" "tests/test_recovery.py::test_informed_population_parameters_are_recovered[full]" "tests/test_recovery.py::test_subject_true_serum_mg_coverage_is_near_nominal[full]"
+	$(BIN)/python -m pytest -m slow -rP tests/test_misspecification.py "tests/test_recovery.py::test_no_divergences[full]" "tests/test_recovery.py::test_rhat_and_bulk_ess_of_population_parameters[full]" "tests/test_recovery.py::test_informed_population_parameters_are_recovered[full]" "tests/test_recovery.py::test_subject_true_serum_mg_coverage_is_near_nominal[full]"
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"

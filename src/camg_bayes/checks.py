@@ -267,7 +267,9 @@ def _loo_pit(loglik: np.ndarray, design: Design, observed: dict, replicated: dic
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-            out[column] = np.asarray(az.loo_pit(tree_pit, var_names=[column])[column].values)
+            values = np.asarray(az.loo_pit(tree_pit, var_names=[column])[column].values)
+        # The weighted ECDF can overshoot 1 by a rounding error (1 + 2e-16).
+        out[column] = np.clip(values, 0.0, 1.0)
     return out
 
 

@@ -375,7 +375,8 @@ def compare(fits: dict[str, xr.DataTree]) -> pd.DataFrame:
             + ", ".join(f"{k} (data {v})" for k, v in hashes.items())
         )
     elpd = {label: loo(tree) for label, tree in fits.items()}
-    table = az.compare(elpd, var_name="all_measurements")
+    # Raw numbers: ArviZ rounds elpd to the digits its SE supports; the display does that.
+    table = az.compare(elpd, var_name="all_measurements", round_to="none")
     for label, result in elpd.items():
         k = np.asarray(result.pareto_k)
         table.loc[label, "variant"] = fits[label].attrs.get("variant", "")

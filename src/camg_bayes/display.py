@@ -207,11 +207,14 @@ def comparison(console: Console, table) -> None:
     view.add_column("fit")
     for name in columns:
         view.add_column(name, justify="right")
+    digits = {"elpd": ".1f", "p": ".1f", "elpd_diff": ".1f", "dse": ".1f", "weight": ".3f"}
+    digits |= {"k_over_0.7": ".0f", "k_max": ".2f"}
     for label, row in table.iterrows():
         cells = []
         for name in columns:
             value = row.get(name, "")
-            cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
+            is_number = isinstance(value, float) and np.isfinite(value)
+            cells.append(format(value, digits.get(name, ".4g")) if is_number else str(value))
         view.add_row(escape(str(label)), *cells)
     console.print(view)
     best = table.index[0]

@@ -13,7 +13,12 @@ import warnings
 import numpy as np
 import pytest
 
-from camg_bayes.calibration import brier_score, calibration_table, serum_only_rule
+from camg_bayes.calibration import (
+    brier_score,
+    calibration_table,
+    reliability_table,
+    serum_only_rule,
+)
 from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.fit import fit
 from camg_bayes.scoring import score
@@ -54,6 +59,19 @@ def test_deciles_of_p_deficient_are_calibrated(cohorts):
     table = calibration_table(p, y, bins=10)
     print(table.to_string())
     assert table["difference"].abs().max() <= 0.07
+
+
+def test_fixed_width_bins_of_p_deficient_are_calibrated(cohorts):
+    """Deciles of a cohort with ~9 % prevalence crowd near p = 0; bins of width 0.1 test the
+    range where decisions are made. Every bin with 20 or more subjects must lie within
+    3 binomial SE of its mean prediction."""
+    p = np.concatenate([c[3]["p_deficient"].to_numpy() for c in cohorts])
+    y = np.concatenate([c[4]["deficient"].to_numpy() for c in cohorts])
+    table = reliability_table(p, y, width=0.1)
+    print(table.to_string())
+    populated = table[table["n"] >= 20]
+    assert len(populated) >= 5
+    assert populated["z"].abs().max() <= 3.0, populated
 
 
 def test_brier_score_beats_serum_mg_alone(cohorts):

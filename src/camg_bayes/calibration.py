@@ -159,6 +159,55 @@ def calibration_table(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> pd.
     return table
 
 
+def reliability_table(p: np.ndarray, outcome: np.ndarray, width: float = 0.1) -> pd.DataFrame:
+    r"""Mean predicted probability against the observed rate, in fixed-width bins of ``p``.
+
+    Quantile bins (:func:`calibration_table`) put most subjects of a low-prevalence cohort
+    in bins where ``p`` is near 0; fixed-width bins show calibration across the range of
+    ``p`` where decisions are made. Each bin carries the binomial standard error of its
+    observed rate under the predictions, :math:`\sqrt{\sum_i p_i (1 - p_i)} / n`, and
+    ``z = difference / se``.
+
+    Parameters
+    ----------
+    p : array_like
+        Predicted probabilities in [0, 1].
+    outcome : array_like of bool
+        True outcomes.
+    width : float
+        Bin width; the last bin includes 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per non-empty bin: ``lo``, ``hi``, ``n``, ``mean_predicted``, ``observed``,
+        ``difference``, ``se`` and ``z``.
+    """
+    p, outcome = np.asarray(p, float), np.asarray(outcome, float)
+    edges = np.linspace(0.0, 1.0, round(1.0 / width) + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
+    rows = []
+    for b in np.unique(which):
+        g = which == b
+        n = int(g.sum())
+        mean = float(p[g].mean())
+        observed = float(outcome[g].mean())
+        se = float(np.sqrt(np.sum(p[g] * (1 - p[g]))) / n)
+        rows.append(
+            {
+                "lo": edges[b],
+                "hi": edges[b + 1],
+                "n": n,
+                "mean_predicted": mean,
+                "observed": observed,
+                "difference": observed - mean,
+                "se": se,
+                "z": (observed - mean) / se if se > 0 else 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def brier_score(p: np.ndarray, outcome: np.ndarray) -> float:
     """Mean squared difference between predicted probability and outcome (lower is better)."""
     return float(np.mean((np.asarray(p, float) - np.asarray(outcome, float)) ** 2))

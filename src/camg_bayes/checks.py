@@ -375,7 +375,7 @@ def compare(fits: dict[str, xr.DataTree]) -> pd.DataFrame:
             + ", ".join(f"{k} (data {v})" for k, v in hashes.items())
         )
     elpd = {label: loo(tree) for label, tree in fits.items()}
-    # Raw numbers: ArviZ rounds elpd to the digits its SE supports; the display does that.
+    # Keep raw numbers (ArviZ 1.x rounds elpd to the digits its SE supports); display rounds.
     table = az.compare(elpd, var_name="all_measurements", round_to="none")
     for label, result in elpd.items():
         k = np.asarray(result.pareto_k)

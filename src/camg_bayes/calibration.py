@@ -144,17 +144,18 @@ def calibration_table(p: np.ndarray, outcome: np.ndarray, bins: int = 10) -> pd.
         Per bin: ``n``, ``mean_predicted``, ``observed`` and ``difference``.
     """
     p, outcome = np.asarray(p, float), np.asarray(outcome, float)
-    order = np.argsort(p, kind="stable")
-    groups = np.array_split(order, bins)
-    rows = [
+    return _binned(p, outcome, np.array_split(np.argsort(p, kind="stable"), bins))
+
+
+def _binned(p: np.ndarray, outcome: np.ndarray, groups: list[np.ndarray]) -> pd.DataFrame:
+    """``n``, ``mean_predicted``, ``observed`` and ``difference`` per group of indices."""
+    table = pd.DataFrame(
         {
-            "n": len(g),
-            "mean_predicted": float(p[g].mean()),
-            "observed": float(outcome[g].mean()),
+            "n": [len(g) for g in groups],
+            "mean_predicted": [float(p[g].mean()) for g in groups],
+            "observed": [float(outcome[g].mean()) for g in groups],
         }
-        for g in groups
-    ]
-    table = pd.DataFrame(rows)
+    )
     table["difference"] = table["observed"] - table["mean_predicted"]
     return table
 
@@ -186,26 +187,15 @@ def reliability_table(p: np.ndarray, outcome: np.ndarray, width: float = 0.1) ->
     p, outcome = np.asarray(p, float), np.asarray(outcome, float)
     edges = np.linspace(0.0, 1.0, round(1.0 / width) + 1)
     which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
-    rows = []
-    for b in np.unique(which):
-        g = which == b
-        n = int(g.sum())
-        mean = float(p[g].mean())
-        observed = float(outcome[g].mean())
-        se = float(np.sqrt(np.sum(p[g] * (1 - p[g]))) / n)
-        rows.append(
-            {
-                "lo": edges[b],
-                "hi": edges[b + 1],
-                "n": n,
-                "mean_predicted": mean,
-                "observed": observed,
-                "difference": observed - mean,
-                "se": se,
-                "z": (observed - mean) / se if se > 0 else 0.0,
-            }
-        )
-    return pd.DataFrame(rows)
+    bins = np.unique(which)
+    groups = [np.flatnonzero(which == b) for b in bins]
+    table = _binned(p, outcome, groups)
+    table.insert(0, "lo", edges[bins])
+    table.insert(1, "hi", edges[bins + 1])
+    table["se"] = [np.sqrt(np.sum(p[g] * (1 - p[g]))) / len(g) for g in groups]
+    spread = table["se"] > 0
+    table["z"] = np.where(spread, table["difference"] / table["se"].where(spread, 1.0), 0.0)
+    return table
 
 
 def brier_score(p: np.ndarray, outcome: np.ndarray) -> float:

@@ -23,13 +23,13 @@ test: $(STAMP)  ## the default test suite (slow tests excluded)
 test-slow: $(STAMP)  ## the slow scientific tests (recovery, coverage, calibration); -rP prints their figures
 	$(BIN)/python -m pytest -m slow -rP
 
-RECOVERY_FULL := $(foreach t,no_divergences rhat_and_bulk_ess_of_population_parameters informed_population_parameters_are_recovered subject_true_serum_mg_coverage_is_near_nominal,"tests/test_recovery.py::test_$(t)[full]")
+RECOVERY_FULL := $(foreach t,no_divergences rhat_and_bulk_ess_of_population_parameters informed_population_parameters_are_recovered subject_true_serum_mg_coverage_is_near_nominal,"tests/fitting/test_recovery.py::test_$(t)[full]")
 
 test-slow-recovery: $(STAMP)  ## parameter recovery on the full design (~4 min)
 	$(BIN)/python -m pytest -m slow -rP $(RECOVERY_FULL)
 
 test-slow-misspec: $(STAMP)  ## LOO and predictive checks notice a misspecified model (~7 min)
-	$(BIN)/python -m pytest -m slow -rP tests/test_misspecification.py
+	$(BIN)/python -m pytest -m slow -rP tests/checks/test_misspecification.py
 
 test-slow-ci: test-slow-recovery test-slow-misspec  ## the part of the slow suite CI runs when time allows (~11 min)
 

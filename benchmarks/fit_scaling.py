@@ -1,8 +1,9 @@
 """Fit-time scaling: wall time, gradients per draw, ESS per second and peak memory.
 
 For each cohort size N, a cohort is simulated (default priors, seed 1000 + N) and fitted
-with the default settings (4 chains, 1000 tuning steps, 2000 draws, nutpie). Each N runs
-in its own process so that peak memory (max RSS) is that of one fit. Results go to
+by ``camg_bayes.fit`` with the default settings, exactly as a user's fit runs (same
+starting values, same sampler options). Each N runs in its own process so that peak
+memory (max RSS) is that of one fit. Results go to
 ``benchmarks/results/fit_scaling.csv`` and ``.md``.
 
 Usage::
@@ -10,9 +11,9 @@ Usage::
     python benchmarks/fit_scaling.py                 # N = 500, 1000, 2000, 5000
     python benchmarks/fit_scaling.py --sizes 500 1000
 
-Columns: ``compile_s`` (model build and numba compilation), ``tune_s`` and ``draws_s``
-(sampling wall time split by the share of gradient evaluations in each phase),
-``grads_per_draw`` (mean leapfrog steps per kept draw), ``min_ess_bulk`` and
+Columns: ``compile_s`` (model build, numba compilation and the log-likelihood groups),
+``sampling_s`` (warm-up and draws), ``grads_per_draw`` (mean leapfrog steps per kept
+draw), ``min_ess_bulk`` and
 ``min_ess_tail`` over the population parameters, ``min_ess_per_s`` (min bulk ESS over
 sampling wall time), ``max_rhat``, ``divergences`` and ``peak_rss_gb``.
 """
@@ -33,55 +34,35 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run_one(n: int) -> dict:
-    """Simulate and fit one cohort of ``n`` subjects in this process."""
+    """Simulate and fit one cohort of ``n`` subjects in this process, with ``fit()``."""
     import numpy as np
-    import nutpie
 
-    from camg_bayes.cohort import CohortWarning, read_cohort
-    from camg_bayes.diagnostics import parameter_table
-    from camg_bayes.model import build_model, jitter_variables, population_parameters
-    from camg_bayes.settings import DEFAULTS
-    from camg_bayes.simulate import simulate
+    from camg_bayes import DEFAULTS, CohortWarning, fit, read_cohort, simulate
+    from camg_bayes.checks.diagnostics import parameter_table
 
     warnings.simplefilter("ignore", CohortWarning)
     ds = read_cohort(simulate(n, random_seed=1000 + n).cohort)
     start = time.perf_counter()
-    model = build_model(ds)
-    compiled = nutpie.compile_pymc_model(model, jitter_rvs=jitter_variables(model))
-    compile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    trace = nutpie.sample(
-        compiled,
-        draws=DEFAULTS.draws,
-        tune=DEFAULTS.tune,
-        chains=DEFAULTS.chains,
-        cores=2,
-        seed=n,
-        save_warmup=True,
-        progress_bar=False,
-    )
-    sample_s = time.perf_counter() - start
-    warm = trace["warmup_sample_stats"]["n_steps"].values.sum()
-    kept = trace["sample_stats"]["n_steps"].values
-    share_tune = warm / (warm + kept.sum())
-    names = population_parameters(model)
-    tree = trace
-    tree.attrs["population_parameters"] = json.dumps(names)
-    table = parameter_table(tree, names)
+    result = fit(ds, random_seed=n)
+    total_s = time.perf_counter() - start
+    sample_s = float(result.attrs["sampling_time_s"])
+    stats = result.tree["sample_stats"]
+    table = parameter_table(result.posterior, result.population_names)
+    free = [v for v in result.posterior.data_vars if v not in ("serum_mg_true", "mg_status")]
     return {
         "n_subjects": n,
-        "compile_s": round(compile_s, 1),
-        "tune_s": round(sample_s * share_tune, 1),
-        "draws_s": round(sample_s * (1 - share_tune), 1),
-        "total_s": round(compile_s + sample_s, 1),
-        "grads_per_draw": round(float(kept.mean()), 1),
+        "draws": f"{DEFAULTS.chains} x ({DEFAULTS.tune} + {DEFAULTS.draws})",
+        "compile_s": round(float(result.attrs["compile_time_s"]), 1),
+        "sampling_s": round(sample_s, 1),
+        "total_s": round(total_s, 1),
+        "grads_per_draw": round(float(stats["n_steps"].values.mean()), 1),
         "min_ess_bulk": round(float(table["ess_bulk"].min())),
         "min_ess_tail": round(float(table["ess_tail"].min())),
         "min_ess_per_s": round(float(table["ess_bulk"].min()) / sample_s, 2),
         "max_rhat": round(float(table["r_hat"].max()), 4),
-        "divergences": int(trace["sample_stats"]["diverging"].values.sum()),
+        "divergences": int(stats["diverging"].values.sum()),
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
-        "n_free_dims": int(sum(np.prod(v.shape) for v in model.initial_point().values())),
+        "n_free_dims": int(sum(np.prod(result.posterior[v].shape[2:]) for v in free)),
     }
 
 

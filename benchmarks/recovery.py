@@ -18,10 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.test_recovery import DESIGNS, fit_design
+from tests.fitting.test_recovery import DESIGNS, fit_design
 
-from camg_bayes.calibration import parameter_recovery, subject_coverage
-from camg_bayes.diagnostics import diagnose
+from camg_bayes import diagnose, parameter_recovery, subject_coverage
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEEDS = {"full": 101, "half_without_serum_mg": 102, "no_pth": 103}
@@ -53,7 +52,7 @@ def main() -> None:
             f"- subject 90 % interval coverage of true serum Mg: {100 * coverage:.1f} %",
             f"- max R-hat {table['r_hat'].max():.4f} ({table['r_hat'].idxmax()}); min bulk ESS "
             f"{table['ess_bulk'].min():.0f} ({table['ess_bulk'].idxmin()}); divergences "
-            f"{int(tree['sample_stats']['diverging'].sum())}",
+            f"{int(tree.tree['sample_stats']['diverging'].sum())}",
             "",
         ]
         print("\n".join(lines[-9:]), flush=True)

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from camg_bayes.cohort import CohortWarning, read_cohort, subject_table
-from camg_bayes.io import load_fit, save_fit
-from camg_bayes.scoring import score
-from camg_bayes.workflow import Study, example_cohort_path
+from camg_bayes import CohortWarning, Fit, Study, example_cohort_path, read_cohort, score
+from camg_bayes.cohort import subject_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -36,9 +34,9 @@ def main() -> None:
         study = Study.from_cohort(example_cohort_path())
         study.fit(random_seed=1)
         args.fit = RESULTS / "example_fit.nc"
-        save_fit(study.tree, args.fit)
+        study.save(args.fit)
     start = time.perf_counter()
-    tree = load_fit(args.fit)
+    tree = Fit.load(args.fit)
     load_s = time.perf_counter() - start
     table = subject_table(read_cohort(example_cohort_path()))
     chosen = table["subject_id"].drop_duplicates().iloc[:20]
@@ -53,7 +51,7 @@ def main() -> None:
     times = np.array(times)
     text = (
         "# New-subject scoring time\n\n"
-        f"Fit: {args.fit} ({tree['posterior'].sizes['subject']} subjects); load {load_s:.2f} s.\n\n"
+        f"Fit: {args.fit} ({tree.design.n} subjects); load {load_s:.2f} s.\n\n"
         f"Per new subject (20 subjects, 1000 population draws x (16 pilot + 48) latent samples): "
         f"median {np.median(times):.3f} s, max {times.max():.3f} s "
         f"(includes building the population from the posterior and the prior probability).\n"

@@ -15,10 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from camg_bayes import figures
-from camg_bayes.checks import prior_predictive
-from camg_bayes.cohort import CohortWarning, read_cohort
-from camg_bayes.workflow import example_cohort_path
+from camg_bayes import CohortWarning, example_cohort_path, figures, prior_predictive, read_cohort
 
 DOCS = Path(__file__).resolve().parent
 ARGS = [

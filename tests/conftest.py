@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from camg_bayes.cli import main
-from camg_bayes.simulate import simulate
+from camg_bayes.model.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 NHANES_DIR = ROOT.parent / "shared" / "data" / "nhanes"

@@ -1,0 +1,209 @@
+"""Convergence diagnostics with a pass/fail and a sentence a researcher understands.
+
+Checks (Vehtari et al. 2021, rank-normalised R-hat and ESS; Betancourt 2016, E-BFMI):
+
+* R-hat of every population parameter at most 1.01;
+* R-hat of the subject-level true serum Mg at most 1.01 for 99 % of subjects and at most
+  1.05 for all;
+* bulk and tail ESS of every population parameter at least 100 per chain;
+* no divergent transitions;
+* under 1 % of draws at the maximum tree depth;
+* E-BFMI of every chain at least 0.3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from camg_bayes.fitting.fitfile import Fit
+
+
+@dataclass(frozen=True)
+class Check:
+    """One diagnostic: its value, the threshold, pass/fail and an explanation."""
+
+    name: str
+    passed: bool
+    value: float
+    threshold: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """All checks of a fit plus the per-parameter table.
+
+    Attributes
+    ----------
+    checks : list of Check
+    table : pandas.DataFrame
+        Per population parameter (and element): ``mean``, ``sd``, ``r_hat``, ``ess_bulk``,
+        ``ess_tail``.
+    """
+
+    checks: list
+    table: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passes."""
+        return all(c.passed for c in self.checks)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The checks as a table."""
+        return pd.DataFrame([c.__dict__ for c in self.checks])
+
+
+def parameter_table(posterior: xr.Dataset, var_names: list[str]) -> pd.DataFrame:
+    """Mean, SD, rank-normalised R-hat and bulk/tail ESS per parameter element."""
+    posterior = posterior[var_names]
+    rhat = az.rhat(posterior)
+    bulk = az.ess(posterior, method="bulk")
+    tail = az.ess(posterior, method="tail")
+    rows = []
+    for name in var_names:
+        mean = posterior[name].mean(("chain", "draw"))
+        sd = posterior[name].std(("chain", "draw"))
+        for index in np.ndindex(mean.shape):
+            levels = [str(mean[d].values[i]) for d, i in zip(mean.dims, index, strict=True)]
+            label = f"{name}[{', '.join(levels)}]" if index else name
+            rows.append(
+                {
+                    "parameter": label,
+                    "mean": float(mean.values[index]),
+                    "sd": float(sd.values[index]),
+                    "r_hat": float(rhat[name].values[index]),
+                    "ess_bulk": float(bulk[name].values[index]),
+                    "ess_tail": float(tail[name].values[index]),
+                }
+            )
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+def diagnose(fit: Fit) -> Diagnostics:
+    """Run every convergence check on a fit.
+
+    Parameters
+    ----------
+    fit : Fit
+        From :func:`camg_bayes.fitting.sample.fit` (or :meth:`Fit.load`).
+
+    Returns
+    -------
+    Diagnostics
+    """
+    table = parameter_table(fit.posterior, fit.population_names)
+    stats = fit.tree["sample_stats"].to_dataset()
+    checks = [
+        _rhat_population(table),
+        _rhat_subjects(fit.posterior),
+        *(_ess_population(table, kind, stats.sizes["chain"]) for kind in ("bulk", "tail")),
+        _divergences(stats),
+        _treedepth(stats),
+        _ebfmi(fit.tree),
+    ]
+    return Diagnostics(checks, table)
+
+
+def _rhat_population(table: pd.DataFrame) -> Check:
+    worst = table["r_hat"].idxmax()
+    max_rhat = float(table["r_hat"].max())
+    return Check(
+        "rhat_population",
+        max_rhat <= 1.01,
+        max_rhat,
+        "<= 1.01",
+        f"Chains agree on every population parameter (largest R-hat {max_rhat:.3f}, {worst})."
+        if max_rhat <= 1.01
+        else f"Chains disagree on {worst} (R-hat {max_rhat:.3f}): the posterior is not yet "
+        "explored; run longer or look for a poorly identified parameter.",
+    )
+
+
+def _rhat_subjects(posterior: xr.Dataset) -> Check:
+    subject_rhat = az.rhat(posterior[["serum_mg_true"]])["serum_mg_true"].values
+    share = float(np.mean(subject_rhat <= 1.01))
+    ok = share >= 0.99 and float(np.max(subject_rhat)) <= 1.05
+    return Check(
+        "rhat_subjects",
+        ok,
+        share,
+        ">= 99 % of subjects <= 1.01, all <= 1.05",
+        f"Chains agree on {100 * share:.1f} % of subjects' true serum Mg "
+        f"(largest R-hat {np.max(subject_rhat):.3f})."
+        + ("" if ok else " Individual estimates are not reliable yet."),
+    )
+
+
+def _ess_population(table: pd.DataFrame, kind: str, chains: int) -> Check:
+    need = 100 * chains
+    column = f"ess_{kind}"
+    low = table[column].idxmin()
+    value = float(table[column].min())
+    passed = value >= need
+    what = "means and medians" if kind == "bulk" else "interval ends (5 % and 95 % quantiles)"
+    return Check(
+        f"ess_{kind}_population",
+        passed,
+        value,
+        f">= {need} (100 per chain)",
+        f"Enough independent draws for {what} of every population parameter "
+        f"(lowest {value:.0f}, {low})."
+        if passed
+        else f"Too few independent draws for {what} of {low} ({value:.0f}); "
+        "draw more or improve the parameterisation.",
+    )
+
+
+def _divergences(stats: xr.Dataset) -> Check:
+    divergent = int(stats["diverging"].sum())
+    return Check(
+        "divergences",
+        divergent == 0,
+        divergent,
+        "0",
+        "No divergent transitions: the sampler did not meet geometry it could not follow."
+        if divergent == 0
+        else f"{divergent} divergent transitions: parts of the posterior may be missed and "
+        "estimates biased. Raise target_accept or reparameterise.",
+    )
+
+
+def _treedepth(stats: xr.Dataset) -> Check:
+    if "maxdepth_reached" in stats:
+        saturated = float(stats["maxdepth_reached"].mean())
+    else:  # pragma: no cover - samplers without the flag
+        saturated = float((stats["tree_depth"] >= stats["tree_depth"].max()).mean())
+    return Check(
+        "treedepth",
+        saturated < 0.01,
+        saturated,
+        "< 1 % of draws",
+        f"{100 * saturated:.2f} % of draws hit the maximum tree depth"
+        + (
+            ": no sign of inefficiency."
+            if saturated < 0.01
+            else ": sampling was cut short; "
+            "the posterior may be hard to traverse (strong correlations)."
+        ),
+    )
+
+
+def _ebfmi(tree: xr.DataTree) -> Check:
+    bfmi = np.atleast_1d(np.asarray(az.bfmi(tree)["energy"].values, dtype=float))
+    low_bfmi = float(np.min(bfmi))
+    return Check(
+        "ebfmi",
+        low_bfmi >= 0.3,
+        low_bfmi,
+        ">= 0.3 per chain",
+        f"Energy diagnostic fine in every chain (lowest E-BFMI {low_bfmi:.2f})."
+        if low_bfmi >= 0.3
+        else f"Low E-BFMI ({low_bfmi:.2f}): the sampler explores heavy tails poorly; "
+        "consider reparameterising.",
+    )

@@ -1,0 +1,35 @@
+"""The cohort schema: canonical column names, their roles and their meaning.
+
+One row per subject per occasion. Only ``subject_id`` is required; every other column is
+optional and every value may be missing. Units are those of
+:data:`camg_bayes.units.QUANTITIES`; a header may name another accepted unit in brackets,
+e.g. ``serum_mg [mg/dL]``.
+"""
+
+from __future__ import annotations
+
+SUBJECT_ID = "subject_id"
+OCCASION = "occasion"
+
+#: Columns that describe the subject and must not vary between occasions.
+SUBJECT_LEVEL = ("sex", "site")
+
+#: Numeric columns measured on an occasion (biomarkers, recalls, doses, covariates).
+NUMERIC = (
+    "age_years",
+    "egfr",
+    "diet_ca",
+    "diet_mg",
+    "supp_ca",
+    "supp_mg",
+    "serum_mg",
+    "serum_ca",
+    "albumin",
+    "ionized_ca",
+    "pth",
+    "urine_mg",
+    "urine_ca",
+    "urine_creatinine",
+)
+
+ALL_COLUMNS = (SUBJECT_ID, OCCASION, *SUBJECT_LEVEL, *NUMERIC, "supp_timing")

@@ -1,0 +1,22 @@
+"""Stage 4, draws: the model evaluated in numpy at population draws.
+
+* :mod:`.draws`: :class:`Draws`, the only numpy code for subject covariates with site
+  offsets, subject states and the log-likelihood;
+* :mod:`.importance`: one importance sampler for new subjects' latents and for each
+  subject's integrated likelihood;
+* :mod:`.likelihood`: the log-likelihood groups stored with a fit.
+"""
+
+from camg_bayes.draws.draws import Draws, by_subject
+from camg_bayes.draws.importance import integrated_loglik, new_subjects
+from camg_bayes.draws.likelihood import INTEGRATED, integrated_dataset, pointwise_dataset
+
+__all__ = [
+    "INTEGRATED",
+    "Draws",
+    "by_subject",
+    "integrated_dataset",
+    "integrated_loglik",
+    "new_subjects",
+    "pointwise_dataset",
+]

@@ -1,0 +1,262 @@
+"""Joint draws of the model's parameters, and the model evaluated at them, in numpy.
+
+A :class:`Draws` holds draws of every population parameter (fixed ones broadcast) and of
+the site offsets, from a fit's posterior (:meth:`Draws.from_posterior`, usually through
+:meth:`camg_bayes.fitting.fitfile.Fit.draws`) or from the literature priors
+(:meth:`Draws.from_prior`). It is the only numpy code that:
+
+* gives each subject its covariates with its site's offsets (:meth:`Draws.covariates`);
+* turns latents into steady states (:meth:`Draws.states`, :meth:`Draws.states_at`,
+  :meth:`Draws.fitted_states`);
+* evaluates the log-likelihood of a cohort's readings (:meth:`Draws.loglik`).
+
+It calls the same functions the PyMC model is built from (:mod:`camg_bayes.physiology`),
+so the numpy paths and the model speak one model. Arrays carry a flat leading ``sample``
+axis and the subjects on the last axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import xarray as xr
+
+from camg_bayes.model.config import ModelConfig, load_config
+from camg_bayes.model.design import Design
+from camg_bayes.physiology.observation import expectations, loglik_mean, loglik_ss
+from camg_bayes.physiology.state import (
+    intake_latents,
+    latents_from_standard,
+    site_effect,
+    steady_state,
+)
+
+#: Site levels with offsets, and the covariate each one shifts.
+SITE_LEVELS = {"intake": "site_intake", "status": "site_status"}
+
+
+def flat(values: np.ndarray) -> np.ndarray:
+    """Merge the leading (chain, draw) axes into one sample axis."""
+    return values.reshape(-1, *values.shape[2:])
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Draws of the population parameters, and of a fit's subject latents.
+
+    Attributes
+    ----------
+    theta : dict
+        ``name -> (sample,)`` or ``(sample, 2)`` arrays, every parameter of ``config``.
+    site_offsets : dict
+        ``"intake"``/``"status"`` -> ``(sample, site)`` offsets (empty without sites).
+    sites : tuple of str
+        Site labels the offsets belong to.
+    config : ModelConfig
+    source : str
+        ``"literature prior"`` or ``"fitted (data hash ..., variant ...)"``.
+    posterior : xarray.Dataset or None
+        The fit's posterior, whose subject latents :meth:`fitted_latents` reads.
+    samples : numpy.ndarray or None
+        Flat (chain x draw) position of each sample in ``posterior``.
+    """
+
+    theta: dict
+    site_offsets: dict
+    sites: tuple
+    config: ModelConfig
+    source: str
+    posterior: xr.Dataset | None = None
+    samples: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return len(next(iter(self.theta.values())))
+
+    @classmethod
+    def from_posterior(
+        cls, posterior: xr.Dataset, config: ModelConfig, *, source: str, samples=None
+    ) -> Draws:
+        """Draws of a fit's posterior: all samples, or the flat positions ``samples``.
+
+        Parameters
+        ----------
+        posterior : xarray.Dataset
+            A fit's ``posterior`` group.
+        config : ModelConfig
+            Its configuration (fixed parameters are broadcast from it).
+        source : str
+            Description of the population, for tables and reports.
+        samples : array_like of int, optional
+            Flat (chain x draw) positions to keep, in that order.
+        """
+        n_total = posterior.sizes["chain"] * posterior.sizes["draw"]
+        index = np.arange(n_total) if samples is None else np.asarray(samples, dtype=int)
+        theta = {}
+        for name, prior in config.priors.items():
+            if name in posterior:
+                theta[name] = flat(posterior[name].values)[index]
+            else:
+                theta[name] = np.broadcast_to(prior.center(), (len(index), *prior.shape)).copy()
+        offsets = {
+            level: flat(posterior[name].values)[index]
+            for level, name in SITE_LEVELS.items()
+            if name in posterior
+        }
+        sites = tuple(posterior["site"].values.astype(str)) if "site" in posterior.coords else ()
+        return cls(theta, offsets, sites, config, source, posterior, index)
+
+    @classmethod
+    def from_prior(
+        cls, config: ModelConfig | None = None, *, n: int, rng: np.random.Generator
+    ) -> Draws:
+        """Draws of the literature priors (``models/default.toml``, or ``config``).
+
+        Site offsets are not drawn: every subject counts as from an average site.
+        """
+        config = config or load_config()
+        return cls(config.sample(rng, n), {}, (), config, "literature prior")
+
+    def take(self, index) -> Draws:
+        """The samples at positions ``index``."""
+        index = np.asarray(index, dtype=int) if not isinstance(index, slice) else index
+        return replace(
+            self,
+            theta={k: v[index] for k, v in self.theta.items()},
+            site_offsets={k: v[index] for k, v in self.site_offsets.items()},
+            samples=None if self.samples is None else self.samples[index],
+        )
+
+    def thin(self, n: int, rng: np.random.Generator) -> Draws:
+        """A random subset of ``n`` samples (all of them if there are no more), in order."""
+        if n >= self.n:
+            return self
+        return self.take(np.sort(rng.choice(self.n, n, replace=False)))
+
+    def chunks(self, size: int) -> Iterator[Draws]:
+        """The samples in consecutive chunks of at most ``size``."""
+        for start in range(0, self.n, size):
+            yield self.take(slice(start, min(start + size, self.n)))
+
+    def broadcast(self, k: int = 1) -> dict:
+        """Parameters with ``k`` axes after the sample axis, to broadcast against subjects."""
+        return {
+            name: value.reshape(value.shape[:1] + (1,) * k + value.shape[1:])
+            for name, value in self.theta.items()
+        }
+
+    def site_index(self, design: Design) -> np.ndarray:
+        """Each subject's site position among :attr:`sites`, -1 if unknown or none."""
+        position = {site: i for i, site in enumerate(self.sites)}
+        return np.array([position.get(s, -1) for s in design.site_labels()], dtype=int)
+
+    def covariates(self, design: Design) -> dict:
+        """Each subject's covariates, with its site's offsets per sample.
+
+        Returns
+        -------
+        dict
+            The design's covariates (``(subject,)``) and ``site_intake``,
+            ``site_status``: ``(sample, subject)``, or zeros ``(subject,)`` without sites.
+            A site the draws do not know counts as the average site.
+        """
+        cov = {key: value for key, value in design.cov.items() if key != "site"}
+        index = self.site_index(design) if self.site_offsets and design.sites else None
+        for level, key in SITE_LEVELS.items():
+            if index is None or level not in self.site_offsets:
+                cov[key] = np.zeros(design.n)
+            else:
+                cov[key] = site_effect(self.site_offsets[level], index)
+        return cov
+
+    def states(self, design: Design, latent: dict) -> dict:
+        """Steady states ``(sample, subject)`` at the latents (each ``(sample, subject)``)."""
+        switch = self.config.switches["mg_dependent_pth"]
+        return steady_state(
+            self.broadcast(), self.covariates(design), latent, mg_dependent_pth=switch
+        )
+
+    def states_at(self, design: Design, u: np.ndarray) -> tuple[dict, dict]:
+        """Latents and steady states at standardised latents ``u`` ``(sample, subject, 4)``."""
+        theta_b, cov = self.broadcast(), self.covariates(design)
+        latent = latents_from_standard(theta_b, cov, u)
+        switch = self.config.switches["mg_dependent_pth"]
+        return latent, steady_state(theta_b, cov, latent, mg_dependent_pth=switch)
+
+    def standard_latents(self, rows=None) -> np.ndarray:
+        """The fit's standardised subject latents ``(sample, subject, 4)`` at these samples."""
+        post = self._posterior()
+        rows = slice(None) if rows is None else rows
+        parts = [flat(post["intake_z"].values[:, :, rows])[self.samples]]
+        for name in ("status_z", "ca_z"):
+            parts.append(flat(post[name].values[:, :, rows])[self.samples][..., None])
+        return np.concatenate(parts, axis=-1)
+
+    def fitted_latents(self, design: Design) -> dict:
+        """The latents of the fit's own subjects at these samples, each ``(sample, subject)``.
+
+        ``design`` must be the fit's design.
+        """
+        post = self._posterior()
+        z = flat(post["intake_z"].values)[self.samples]
+        log_mg, log_ca = intake_latents(
+            self.broadcast(), self.covariates(design), z[..., 0], z[..., 1]
+        )
+        return {
+            "log_intake_mg": log_mg,
+            "log_intake_ca": log_ca,
+            "status_z": flat(post["status_z"].values)[self.samples],
+            "ca_z": flat(post["ca_z"].values)[self.samples],
+        }
+
+    def fitted_states(self, design: Design) -> tuple[dict, dict]:
+        """Latents and steady states of the fit's own subjects (``design``: the fit's)."""
+        latent = self.fitted_latents(design)
+        return latent, self.states(design, latent)
+
+    def loglik(self, design: Design, state: dict) -> dict:
+        """Log-likelihood of the design's readings at the states, term by term.
+
+        Returns
+        -------
+        dict
+            ``<column>_mean`` ``(sample, subjects with readings)`` and ``<column>_ss``
+            ``(sample, subjects with repeats)``: the terms of the PyMC model's observed
+            variables, up to constants.
+        """
+        out = {}
+        for m, summary, mu, within, between in expectations(
+            self.broadcast(), state, design.summaries
+        ):
+            out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between)
+            if len(summary.repeated):
+                out[f"{m.column}_ss"] = loglik_ss(summary, within)
+        return out
+
+    def _posterior(self) -> xr.Dataset:
+        if self.posterior is None:
+            raise ValueError("draws from the priors have no fitted subjects")
+        return self.posterior
+
+
+def by_subject(design: Design, terms: dict) -> dict:
+    """Each measurement's log-likelihood per subject ``(sample, subject)``, 0 without readings.
+
+    Parameters
+    ----------
+    design : Design
+    terms : dict
+        From :meth:`Draws.loglik`.
+    """
+    out = {}
+    for column, summary in design.summaries.items():
+        mean = terms[f"{column}_mean"]
+        total = np.zeros((*mean.shape[:-1], design.n))
+        total[..., summary.subject] = mean
+        if f"{column}_ss" in terms:
+            total[..., summary.subject[summary.repeated]] += terms[f"{column}_ss"]
+        out[column] = total
+    return out

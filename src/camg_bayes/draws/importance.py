@@ -1,0 +1,171 @@
+r"""Importance sampling of subjects' latents against population draws: one sampler, two uses.
+
+Each subject has four latents, standard normal a priori on the standardised scale
+:math:`u` (usual Mg and Ca intake deviates, Mg status deviation, Ca set-point deviation).
+Given population draws :math:`\theta_s` and the subject's readings :math:`y`, latents are
+drawn from a defensive mixture (Hesterberg 1995)
+
+.. math:: q(u) = 0.9\, N(m, c\,C) + 0.1\, N(0, I), \qquad c = 2,
+
+and weighted by :math:`p(y \mid u, \theta_s)\, N(u; 0, I) / q(u)`, with the model's own
+likelihood (:meth:`camg_bayes.draws.draws.Draws.loglik`). The two uses differ only in where
+:math:`m, C` come from:
+
+* **new subjects** (:func:`new_subjects`): a pilot from the prior, :math:`u \sim N(0, I)`,
+  gives the weighted mean and covariance; normalising the weights jointly over all
+  :math:`(\theta_s, u)` pairs gives the subject's posterior (and conditions :math:`\theta`
+  on the subject, a negligible update for one subject in a large cohort);
+* **integrated likelihood** (:func:`integrated_loglik`): the fit's own draws of the
+  subject's latents give :math:`m, C`; the average weight per population draw estimates
+  :math:`p(y_i \mid \theta_s) = \int p(y_i \mid u, \theta_s) N(u; 0, I)\,du`, the basis of
+  leave-one-subject-out LOO (Merkle, Furr & Rabe-Hesketh 2019).
+
+Subjects are processed in chunks, vectorised over draws, samples and subjects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from camg_bayes.draws.draws import Draws, by_subject
+from camg_bayes.model.design import Design
+
+N_LATENT = 4
+#: Covariance inflation of the adapted component, and the weight of the prior component.
+SCALE, DEFENSIVE = 2.0, 0.1
+#: A small ridge keeps a subject's latent covariance positive definite.
+RIDGE = 1e-3
+
+
+def mvn_logpdf(u: np.ndarray, mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Log density of ``u`` ``(..., J, d)`` under N(mean_j, chol_j chol_jᵀ), ``(..., J)``.
+
+    ``mean`` is ``(J, d)`` or ``(d,)``; ``chol`` ``(J, d, d)`` or ``(d, d)``.
+    """
+    inverse = np.linalg.inv(chol)
+    z = np.einsum("...ik,...k->...i", inverse, u - mean)
+    log_det = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+    return -0.5 * (z**2).sum(-1) - log_det - 0.5 * u.shape[-1] * np.log(2 * np.pi)
+
+
+def weighted_moments(u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-subject weighted mean and covariance of ``u`` ``(n, J, d)``, weights ``(n, J)``.
+
+    The weights of each subject are normalised here; a ridge keeps the covariance positive
+    definite.
+    """
+    w = w / w.sum(axis=0, keepdims=True)
+    mean = np.einsum("nj,njd->jd", w, u)
+    centred = u - mean
+    cov = np.einsum("nj,nji,njk->jik", w, centred, centred)
+    return mean, cov + RIDGE * np.eye(u.shape[-1])
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The defensive mixture of each subject: adapted mean ``(J, d)``, covariance ``(J, d, d)``."""
+
+    mean: np.ndarray
+    cov: np.ndarray
+
+    def sample(self, shape: tuple, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Latents ``(*shape, J, d)`` and their log proposal density minus log prior density."""
+        chol = np.linalg.cholesky(SCALE * self.cov)
+        n_subjects, d = self.mean.shape
+        z = rng.standard_normal((*shape, n_subjects, d))
+        adapted = rng.random((*shape, n_subjects)) >= DEFENSIVE
+        u = np.where(adapted[..., None], self.mean + np.einsum("jik,...jk->...ji", chol, z), z)
+        log_prior = mvn_logpdf(u, np.zeros(d), np.eye(d))
+        log_q = np.logaddexp(
+            np.log1p(-DEFENSIVE) + mvn_logpdf(u, self.mean, chol), np.log(DEFENSIVE) + log_prior
+        )
+        return u, log_q - log_prior
+
+
+@dataclass
+class Weighted:
+    """Importance samples of some subjects' latents, jointly with the population draws.
+
+    Attributes
+    ----------
+    draws : Draws
+        The population draws, repeated so that sample ``s * K + k`` is draw ``s``.
+    u : numpy.ndarray
+        Standardised latents ``(S * K, J, 4)``.
+    state : dict
+        Steady states ``(S * K, J)``.
+    loglik : dict
+        Each measurement's log-likelihood ``(S * K, J)`` (0 without readings).
+    log_weight : numpy.ndarray
+        Log importance weights ``(S, K, J)``.
+    """
+
+    draws: Draws
+    u: np.ndarray
+    state: dict
+    loglik: dict
+    log_weight: np.ndarray
+
+    def weights(self) -> np.ndarray:
+        """Weights normalised over all (draw, sample) pairs of each subject, ``(S * K, J)``."""
+        flat = self.log_weight.reshape(-1, self.log_weight.shape[-1])
+        flat = np.where(np.isfinite(flat), flat, -np.inf)
+        return np.exp(flat - special.logsumexp(flat, axis=0, keepdims=True))
+
+    def ess(self) -> np.ndarray:
+        """Effective sample size of each subject's normalised weights."""
+        return 1.0 / np.sum(self.weights() ** 2, axis=0)
+
+
+def weigh(draws: Draws, design: Design, proposal: Proposal | None, samples: int, rng) -> Weighted:
+    """Draw ``samples`` latents per population draw and subject, and weigh them.
+
+    ``proposal`` None draws from the prior, ``N(0, I)``.
+    """
+    n_draws, n_subjects = draws.n, design.n
+    if proposal is None:
+        u = rng.standard_normal((n_draws, samples, n_subjects, N_LATENT))
+        log_ratio = np.zeros(u.shape[:-1])
+    else:
+        u, log_ratio = proposal.sample((n_draws, samples), rng)
+    repeated = draws.take(np.repeat(np.arange(n_draws), samples))
+    flat_u = u.reshape(n_draws * samples, n_subjects, N_LATENT)
+    _, state = repeated.states_at(design, flat_u)
+    loglik = by_subject(design, repeated.loglik(design, state))
+    total = sum(loglik.values()) if loglik else np.zeros(flat_u.shape[:-1])
+    log_weight = total.reshape(n_draws, samples, n_subjects) - log_ratio
+    return Weighted(repeated, flat_u, state, loglik, log_weight)
+
+
+def new_subjects(
+    draws: Draws, design: Design, *, pilot: int = 16, samples: int = 48, rng
+) -> Weighted:
+    """The posterior of new subjects' latents (and the population), subject by subject.
+
+    A pilot of ``pilot`` prior samples per draw adapts each subject's proposal; the
+    returned samples are ``samples`` per draw from it.
+    """
+    first = weigh(draws, design, None, pilot, rng)
+    mean, cov = weighted_moments(first.u, first.weights())
+    return weigh(draws, design, Proposal(mean, cov), samples, rng)
+
+
+def integrated_loglik(
+    draws: Draws, design: Design, proposal: Proposal, *, samples: int, rng
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each subject's likelihood with its latents integrated out, per population draw.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The log-likelihood ``(S, J)`` and, per subject, the smallest effective sample size
+        of the weights over draws ``(J,)``.
+    """
+    weighted = weigh(draws, design, proposal, samples, rng)
+    log_w = weighted.log_weight
+    loglik = special.logsumexp(log_w, axis=1) - np.log(samples)
+    w = np.exp(log_w - special.logsumexp(log_w, axis=1, keepdims=True))
+    return loglik, (1.0 / (w**2).sum(axis=1)).min(axis=0)

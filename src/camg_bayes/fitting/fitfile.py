@@ -1,0 +1,272 @@
+"""A fit and its file: :class:`Fit` owns the tree and what every later stage needs from it.
+
+A :class:`Fit` holds the DataTree of a fit and computes its model configuration, stored
+cohort, design and posterior once, on first use; every later stage (draws, checks, scores,
+report) takes a ``Fit``. It is saved as NetCDF (or Zarr) and checked on the way back in.
+
+A saved fit carries its model configuration (JSON) and that configuration's
+fingerprint, the data hash of the cohort it was fitted to (the cohort itself is stored
+in the ``cohort`` group), the seed, the sampler settings and the software versions.
+:func:`load_fit` refuses a file that is not a fit, is corrupted (its stored cohort or
+configuration no longer matches its recorded hash or fingerprint), or was made with a
+different model configuration than the one the caller expects.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from camg_bayes.cohort import data_hash, schema, units
+from camg_bayes.draws.draws import Draws
+from camg_bayes.draws.likelihood import INTEGRATED
+from camg_bayes.errors import FitFileError
+from camg_bayes.model.config import ModelConfig
+from camg_bayes.model.design import Design, build_design
+
+REQUIRED_GROUPS = ("posterior", "sample_stats", "log_likelihood", "cohort")
+REQUIRED_ATTRS = (
+    "camg_bayes_version",
+    "model_config",
+    "config_fingerprint",
+    "data_hash",
+    "random_seed",
+)
+
+
+class Fit:
+    """A fit of the model to a cohort: its tree and what is derived from it, computed once.
+
+    Parameters
+    ----------
+    tree : xarray.DataTree
+        A tree made by :func:`camg_bayes.fitting.sample.fit` (or read by :meth:`load`).
+
+    Attributes
+    ----------
+    tree : xarray.DataTree
+        Groups ``posterior``, ``sample_stats``, ``log_likelihood``,
+        ``log_likelihood_marginal``, ``cohort`` (and ``observed_data``, ``constant_data``);
+        attributes as in :data:`REQUIRED_ATTRS` and more.
+
+    Examples
+    --------
+    >>> fit = Fit.load("out/fit.nc")  # doctest: +SKIP
+    >>> fit.config.variant, fit.design.n, fit.n_samples  # doctest: +SKIP
+    ('full', 1000, 8000)
+    """
+
+    def __init__(self, tree: xr.DataTree):
+        self.tree = tree
+
+    @classmethod
+    def load(cls, path, config: ModelConfig | None = None) -> Fit:
+        """Read and check a saved fit (see :func:`load_fit`)."""
+        return cls(load_fit(path, config))
+
+    def save(self, path) -> Path:
+        """Write the fit (see :func:`save_fit`)."""
+        return save_fit(self.tree, path)
+
+    def __repr__(self) -> str:
+        return (
+            f"Fit(variant={self.config.variant!r}, subjects={self.design.n}, "
+            f"chains={self.posterior.sizes['chain']}, draws={self.posterior.sizes['draw']}, "
+            f"data_hash={self.data_hash!r}, seed={self.attrs['random_seed']})"
+        )
+
+    def _repr_html_(self) -> str:  # notebooks show the tree
+        return self.tree._repr_html_()
+
+    @property
+    def attrs(self) -> dict:
+        """The tree's attributes (provenance)."""
+        return self.tree.attrs
+
+    @cached_property
+    def config(self) -> ModelConfig:
+        """The model configuration the fit was made with."""
+        return ModelConfig.from_json(self.attrs["model_config"])
+
+    @cached_property
+    def cohort(self) -> xr.Dataset:
+        """The validated cohort stored with the fit (subject x occasion)."""
+        cohort = self.tree["cohort"].to_dataset()
+        cohort.attrs.update(
+            source=self.attrs.get("cohort_source", ""),
+            data_hash=self.attrs["data_hash"],
+            warnings=json.loads(self.attrs.get("cohort_warnings", "[]")),
+            units={c: units.QUANTITIES[c].canonical for c in schema.NUMERIC},
+            columns=json.loads(self.attrs.get("cohort_columns", "[]")),
+        )
+        return cohort
+
+    @cached_property
+    def design(self) -> Design:
+        """The model inputs of the stored cohort."""
+        return build_design(self.cohort, self.config)
+
+    @cached_property
+    def posterior(self) -> xr.Dataset:
+        """The posterior group as a Dataset."""
+        return self.tree["posterior"].to_dataset()
+
+    @property
+    def data_hash(self) -> str:
+        """Hash of the cohort the fit was made from."""
+        return self.attrs["data_hash"]
+
+    @property
+    def n_samples(self) -> int:
+        """Chains times draws per chain."""
+        return self.posterior.sizes["chain"] * self.posterior.sizes["draw"]
+
+    @property
+    def population_names(self) -> list[str]:
+        """Names of the population parameters (recorded when the fit was made)."""
+        return json.loads(self.attrs["population_parameters"])
+
+    @property
+    def source(self) -> str:
+        """How scores and reports name this fit's population."""
+        return f"fitted (data hash {self.data_hash}, variant {self.config.variant})"
+
+    def draws(self, n: int | None = None, *, rng: np.random.Generator | None = None) -> Draws:
+        """Posterior draws: all of them, or a random subset of ``n`` (in order)."""
+        draws = Draws.from_posterior(self.posterior, self.config, source=self.source)
+        return draws if n is None else draws.thin(n, rng)
+
+    def log_likelihood(self, kind: str = "conditional") -> xr.Dataset:
+        """A log-likelihood group: conditional on, or integrated over, the subjects' latents.
+
+        ``kind`` is ``"conditional"`` (every draw) or ``"integrated"`` (thinned draws).
+        """
+        group = "log_likelihood" if kind == "conditional" else INTEGRATED
+        return self.tree[group].to_dataset()
+
+    def threshold(self, threshold: float | None = None) -> float:
+        """The deficiency threshold: ``threshold``, or the fit configuration's."""
+        return self.config.threshold_or(threshold)
+
+
+def save_fit(tree: xr.DataTree, path) -> Path:
+    """Write a fit to ``path`` (``.zarr`` suffix: Zarr store; otherwise NetCDF via h5netcdf).
+
+    Per-draw, per-subject arrays are stored in single precision (see
+    :func:`_single_precision_draws`).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
+    if missing:
+        raise FitFileError(f"not a camg_bayes fit (attributes missing: {', '.join(missing)})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoding = _single_precision_draws(tree)
+    if path.suffix == ".zarr":
+        tree.to_zarr(path, mode="w", encoding=encoding, consolidated=False)
+    else:
+        tree.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+    return path
+
+
+_PER_SUBJECT, _PER_READING = "subject", "repeat"  # substrings of per-subject dim names
+
+
+def _single_precision_draws(tree: xr.DataTree) -> dict:
+    """Encoding that stores per-draw, per-subject float arrays as float32.
+
+    These arrays (subject latents and log-likelihoods, ``(chain, draw, subject[, ...])``)
+    are nearly all of a fit's size; float32 keeps 7 significant digits, far below Monte
+    Carlo error, and halves the file. Population parameters stay float64.
+    """
+    encoding = {}
+    for name, node in tree.children.items():
+        chosen = {
+            var: {"dtype": "float32"}
+            for var, values in node.to_dataset().data_vars.items()
+            if values.dtype == np.float64
+            and {"chain", "draw"} <= set(values.dims)
+            and any(_PER_SUBJECT in dim or _PER_READING in dim for dim in values.dims)
+        }
+        if chosen:
+            encoding[f"/{name}"] = chosen
+    return encoding
+
+
+def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
+    """Read a fit and check it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file written by :func:`save_fit`.
+    config : ModelConfig, optional
+        The configuration the caller expects; if given, the fit must have been made with
+        the same priors and switches.
+
+    Returns
+    -------
+    xarray.DataTree
+        Loaded into memory.
+
+    Raises
+    ------
+    FitFileError
+        If the file is missing, unreadable or corrupted, is not a camg_bayes fit, or was
+        made with a different model configuration.
+    """
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise FitFileError(f"{name}: file not found. Fix: check the path (camg fit writes it)")
+    try:
+        if path.suffix == ".zarr" or path.is_dir():
+            tree = xr.open_datatree(path, engine="zarr", consolidated=False).load()
+        else:
+            with xr.open_datatree(path, engine="h5netcdf") as handle:
+                tree = handle.load()
+    except Exception as exc:  # corrupted files raise many types (OSError, ValueError, ...)
+        raise FitFileError(
+            f"{name}: cannot be read as a fit ({type(exc).__name__}); the file may be truncated "
+            "or corrupted. Fix: run camg fit again"
+        ) from None
+    missing_groups = [g for g in REQUIRED_GROUPS if g not in tree.children]
+    missing_attrs = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
+    if missing_groups or missing_attrs:
+        what = ", ".join(missing_groups + missing_attrs)
+        raise FitFileError(
+            f"{name}: not a camg_bayes fit (missing {what}). Fix: use a file from camg fit"
+        )
+    try:
+        stored = ModelConfig.from_json(tree.attrs["model_config"])
+    except Exception as exc:
+        raise FitFileError(
+            f"{name}: its model configuration cannot be read ({exc}). Fix: run camg fit again"
+        ) from None
+    if stored.fingerprint() != tree.attrs["config_fingerprint"]:
+        raise FitFileError(
+            f"{name}: corrupted: the stored model configuration does not match its fingerprint. "
+            "Fix: run camg fit again"
+        )
+    cohort = tree["cohort"].to_dataset()
+    if data_hash(cohort) != tree.attrs["data_hash"]:
+        raise FitFileError(
+            f"{name}: corrupted: the stored cohort does not match its data hash. "
+            "Fix: run camg fit again"
+        )
+    if config is not None and config.fingerprint() != stored.fingerprint():
+        raise FitFileError(
+            f"{name}: made with a different model configuration (variant '{stored.variant}', "
+            f"fingerprint {stored.fingerprint()}; expected variant '{config.variant}', "
+            f"{config.fingerprint()}). "
+            "Fix: refit with the current configuration or load it with its own"
+        )
+    return tree

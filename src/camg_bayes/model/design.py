@@ -1,0 +1,164 @@
+"""From a validated cohort to model inputs: subject covariates and measurement summaries.
+
+Defaults for missing covariates are applied here, once, and were announced when the
+cohort was read: unknown sex counts half F, half M on the log scale of the sex-specific
+parameters; missing age is the reference age; missing eGFR is the reference eGFR; a
+missing supplement dose is no supplement; missing timing with both supplements is
+"together". Missing serum albumin is handled in the serum Ca error (see
+:func:`serum_ca_readings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from camg_bayes.model.config import ModelConfig
+from camg_bayes.physiology.observation import MEASUREMENTS, Summary, summarise, to_model_scale
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything the model needs from a cohort, as plain numpy arrays.
+
+    Attributes
+    ----------
+    subjects : numpy.ndarray of str
+        Subject identifiers, in cohort order.
+    cov : dict of str to numpy.ndarray
+        Per subject: ``male`` (0, 1, or 0.5 if unknown), ``age_decades``, ``egfr``,
+        ``supp_mg``, ``supp_ca`` (mg/d), ``apart`` (0/1), ``site`` (index into
+        ``sites``, -1 if none).
+    sites : tuple of str
+        Site labels (empty without a site column, or with a single site).
+    readings : dict of str to numpy.ndarray
+        Per measurement, the transformed readings, shape ``(subject, occasion)``.
+    summaries : dict of str to Summary
+        Per measurement with any reading, its sufficient statistics.
+    """
+
+    subjects: np.ndarray
+    cov: dict
+    sites: tuple
+    readings: dict
+    summaries: dict
+
+    @property
+    def n(self) -> int:
+        """Number of subjects."""
+        return len(self.subjects)
+
+    def subset(self, index) -> Design:
+        """The design of some of the subjects, in the order of ``index`` (positions)."""
+        index = np.asarray(index, dtype=int)
+        position = np.full(self.n, -1)
+        position[index] = np.arange(len(index))
+        summaries = {}
+        for column, s in self.summaries.items():
+            keep = position[s.subject] >= 0
+            if keep.any():
+                summaries[column] = Summary(
+                    position[s.subject[keep]],
+                    s.count[keep],
+                    s.mean[keep],
+                    s.ss[keep],
+                    s.extra_sd[keep],
+                )
+        cov = {k: v[index] for k, v in self.cov.items()}
+        readings = {k: v[index] for k, v in self.readings.items()}
+        return Design(self.subjects[index], cov, self.sites, readings, summaries)
+
+    def site_labels(self) -> np.ndarray:
+        """Each subject's site label ("" without one)."""
+        sites = np.asarray([*self.sites, ""], dtype=object)
+        return sites[self.cov["site"]]
+
+
+def row_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over occasions of each subject's values, NaN where a subject has none."""
+    have = np.isfinite(values)
+    count = have.sum(axis=1)
+    total = np.where(have, values, 0.0).sum(axis=1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple]:
+    """Per-subject covariates of a cohort, with the documented defaults applied."""
+    age_ref = float(config.priors["age_ref"].center())
+    egfr_ref = float(config.priors["egfr_ref"].center())
+    sex = ds["sex"].values
+    male = np.where(sex == "M", 1.0, np.where(sex == "F", 0.0, 0.5))
+    age = row_mean(ds["age_years"].values)
+    egfr = row_mean(ds["egfr"].values)
+    supp_mg = row_mean(ds["supp_mg"].values)
+    supp_ca = row_mean(ds["supp_ca"].values)
+    timing = ds["supp_timing"].values
+    apart = ((timing == "apart").sum(axis=1) > (timing == "together").sum(axis=1)).astype(float)
+    site_labels = ds["site"].values
+    sites = tuple(sorted({s for s in site_labels if s != ""}))
+    if len(sites) < 2:  # one site is no grouping: its offset is the intercept
+        sites = ()
+    site_index = np.array([sites.index(s) if s in sites else -1 for s in site_labels], dtype=int)
+    cov = {
+        "male": male,
+        "age_decades": np.where(np.isfinite(age), (age - age_ref) / 10.0, 0.0),
+        "egfr": np.where(np.isfinite(egfr), egfr, egfr_ref),
+        "supp_mg": np.nan_to_num(supp_mg, nan=0.0),
+        "supp_ca": np.nan_to_num(supp_ca, nan=0.0),
+        "apart": apart,
+        "site": site_index,
+    }
+    return cov, sites
+
+
+def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Serum Ca corrected to the reference albumin, and the extra SD where albumin is unknown.
+
+    A missing albumin is filled with the subject's mean albumin from other occasions.
+    A subject with no albumin at all is corrected to the reference albumin, and the
+    uncertainty of that subject's albumin (between-subject SD times the Payne slope) is
+    added to the subject-level error.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Corrected total Ca ``(subject, occasion)`` in mmol/L, and extra SD ``(subject,)``.
+    """
+    slope = float(config.priors["albumin_ca_slope"].center())
+    ref = float(config.priors["albumin_ref"].center())
+    sd = float(config.priors["albumin_sd"].center())
+    albumin = ds["albumin"].values
+    subject_albumin = row_mean(albumin)
+    known = np.isfinite(subject_albumin)
+    filled = np.where(np.isfinite(albumin), albumin, np.where(known, subject_albumin, ref)[:, None])
+    corrected = ds["serum_ca"].values + slope * (ref - filled)
+    extra = np.where(known, 0.0, slope * sd)
+    return corrected, extra
+
+
+def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
+    """Turn a validated cohort into a :class:`Design`.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`camg_bayes.cohort.read_cohort`.
+    config : ModelConfig
+        Supplies the reference age, eGFR and albumin.
+    """
+    cov, sites = subject_covariates(ds, config)
+    readings, summaries = {}, {}
+    for measurement in MEASUREMENTS:
+        extra = None
+        if measurement.column == "serum_ca":
+            values, extra = serum_ca_readings(ds, config)
+        else:
+            values = ds[measurement.column].values
+        transformed = to_model_scale(measurement, values)
+        readings[measurement.column] = transformed
+        summary: Summary = summarise(transformed, extra)
+        if len(summary.subject):
+            summaries[measurement.column] = summary
+    return Design(ds["subject"].values.astype(str), cov, sites, readings, summaries)

@@ -1,0 +1,261 @@
+r"""How each measurement relates to a subject's steady state: one spec, three uses.
+
+Every measurement is a noisy reading of one steady-state quantity (:mod:`camg_bayes.state`):
+on the log scale for intakes, PTH and urine, on the natural scale for serum values. Some
+have a between-subject deviation beyond the model's state (PTH: the gland set point;
+urine Ca: bone balance and diet), which is integrated out analytically.
+
+For subject :math:`i` with :math:`k_i` readings :math:`y_{ij}` (transformed), mean
+:math:`\bar y_i` and within sum of squares :math:`SS_i`:
+
+.. math::
+    \bar y_i \sim N\left(\mu_i, \sqrt{\sigma_b^2 + \sigma_w^2 / k_i}\right), \qquad
+    SS_i \sim \mathrm{Gamma}\left(\frac{k_i - 1}{2}, \frac{1}{2\sigma_w^2}\right)
+
+which is the exact likelihood of the readings with the deviation
+:math:`b_i \sim N(0, \sigma_b)` marginalised (the sufficient-statistic form, also used
+for repeated recalls). The PyMC model, the numpy scoring code and the simulator all read
+:data:`MEASUREMENTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from camg_bayes.physiology.backend import namespace
+
+
+@dataclass(frozen=True)
+class Measurement:
+    r"""The observation model of one cohort column.
+
+    Attributes
+    ----------
+    column : str
+        Cohort column.
+    state : str
+        Steady-state quantity it measures (key of :func:`camg_bayes.state.steady_state`,
+        or ``intake_mg``/``intake_ca``).
+    log : bool
+        Modelled on the log scale (multiplicative error).
+    within : str
+        Parameter holding the within-subject (day-to-day plus analytical) SD.
+    between : str or None
+        Parameter holding the SD of a between-subject deviation that is integrated out.
+    mean_corrected : bool
+        For log-scale readings whose arithmetic mean is the state (24-h recalls: usual
+        intake is the long-run mean of recalls): the log mean is lowered by
+        :math:`\sigma_w^2/2`.
+    floor : float
+        Readings below are raised to it before taking logs (a recall of 0 mg), natural
+        units.
+    """
+
+    column: str
+    state: str
+    log: bool
+    within: str
+    between: str | None = None
+    mean_corrected: bool = False
+    floor: float = 0.0
+
+
+MEASUREMENTS: tuple[Measurement, ...] = (
+    Measurement("diet_mg", "intake_mg", True, "recall_mg_sd", mean_corrected=True, floor=10.0),
+    Measurement("diet_ca", "intake_ca", True, "recall_ca_sd", mean_corrected=True, floor=20.0),
+    Measurement("serum_mg", "serum_mg_true", False, "serum_mg_sd"),
+    Measurement("serum_ca", "serum_ca_corrected", False, "serum_ca_sd"),
+    Measurement("ionized_ca", "ca_ion_true", False, "ionized_ca_sd"),
+    Measurement("pth", "pth_expected", True, "pth_within_sd", between="pth_between_sd", floor=0.1),
+    Measurement("urine_mg", "urine_mg_true", True, "urine_mg_sd", floor=0.05),
+    Measurement(
+        "urine_ca",
+        "urine_ca_expected",
+        True,
+        "urine_ca_within_sd",
+        between="urine_ca_between_sd",
+        floor=0.05,
+    ),
+)
+BY_COLUMN = {m.column: m for m in MEASUREMENTS}
+
+
+def to_model_scale(measurement: Measurement, values: np.ndarray) -> np.ndarray:
+    """Transform readings (natural units) to the scale their error model is on."""
+    values = np.asarray(values, dtype=float)
+    if measurement.log:
+        return np.log(np.maximum(values, measurement.floor))
+    return values
+
+
+def from_model_scale(measurement: Measurement, values):
+    """Inverse of :func:`to_model_scale` (above the floor)."""
+    return np.exp(values) if measurement.log else values
+
+
+def location(measurement: Measurement, state_value, within_sd):
+    """Mean of a transformed reading given the state (works on numpy and pytensor)."""
+    if not measurement.log:
+        return state_value
+    mu = namespace(state_value).log(state_value)
+    if measurement.mean_corrected:
+        mu = mu - 0.5 * within_sd**2
+    return mu
+
+
+@dataclass(frozen=True)
+class Summary:
+    r"""Sufficient statistics of one measurement in a cohort.
+
+    Attributes
+    ----------
+    subject : numpy.ndarray of int
+        Index of each summarised subject (those with at least one reading).
+    count : numpy.ndarray of int
+        Readings per subject, :math:`k_i`.
+    mean : numpy.ndarray
+        Mean transformed reading, :math:`\bar y_i`.
+    ss : numpy.ndarray
+        Within-subject sum of squares, :math:`SS_i` (0 when :math:`k_i = 1`).
+    extra_sd : numpy.ndarray
+        Known extra between-subject SD (serum Ca without albumin), 0 otherwise.
+    """
+
+    subject: np.ndarray
+    count: np.ndarray
+    mean: np.ndarray
+    ss: np.ndarray
+    extra_sd: np.ndarray
+
+    @property
+    def repeated(self) -> np.ndarray:
+        """Positions (into this summary) of subjects with two or more readings."""
+        return np.flatnonzero(self.count > 1)
+
+
+#: Rounding resolution on the model scale: identical repeated readings (two recalls of the
+#: same rounded value) get a within sum of squares of at least (k - 1) times its square,
+#: as the rounding error alone would give; an SS of exactly 0 has no Gamma density.
+RESOLUTION = 5e-4
+
+
+def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary:
+    """Sufficient statistics of transformed readings, shape ``(subject, occasion)``."""
+    have = np.isfinite(values)
+    count = have.sum(axis=1)
+    subject = np.flatnonzero(count > 0)
+    filled = np.where(have, values, 0.0)
+    mean = filled.sum(axis=1)[subject] / count[subject]
+    deviation = np.where(have[subject], values[subject] - mean[:, None], 0.0)
+    ss = np.maximum((deviation**2).sum(axis=1), (count[subject] - 1) * RESOLUTION**2)
+    extra = np.zeros(len(subject)) if extra_sd is None else np.asarray(extra_sd, float)[subject]
+    return Summary(subject, count[subject], mean, ss, extra)
+
+
+def sds(measurement: Measurement, theta: dict):
+    """The within- and between-subject SDs of a measurement's readings (0 if no between)."""
+    within = theta[measurement.within]
+    between = theta[measurement.between] if measurement.between else 0.0
+    return within, between
+
+
+def mean_variance(summary: Summary, within_sd, between_sd=0.0):
+    """Variance of each subject's mean transformed reading (numpy or pytensor SDs)."""
+    return between_sd**2 + summary.extra_sd**2 + within_sd**2 / summary.count
+
+
+def ss_shape_rate(summary: Summary, within_sd):
+    """Gamma shape and rate of each repeated subject's within sum of squares."""
+    shape = (summary.count[summary.repeated] - 1) / 2.0
+    return shape, 1.0 / (2.0 * within_sd**2)
+
+
+def expectations(theta: dict, state: dict, summaries: dict):
+    """The observation model of every measurement a cohort has, for numpy or pytensor.
+
+    Parameters
+    ----------
+    theta : dict
+        Parameters (scalars, or arrays broadcasting against the state).
+    state : dict
+        Steady states with subjects on the last axis.
+    summaries : dict
+        Column -> :class:`Summary` (columns without readings are absent).
+
+    Yields
+    ------
+    tuple
+        ``(measurement, summary, mu, within_sd, between_sd)``, with ``mu`` the mean of
+        the transformed reading of each summarised subject (last axis).
+    """
+    for measurement in MEASUREMENTS:
+        summary = summaries.get(measurement.column)
+        if summary is None:
+            continue
+        within, between = sds(measurement, theta)
+        mu = location(measurement, state[measurement.state][..., summary.subject], within)
+        yield measurement, summary, mu, within, between
+
+
+def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
+    """Log density of each subject's mean reading (numpy), the Normal term.
+
+    Parameters
+    ----------
+    summary : Summary
+    mu : array_like
+        Mean of the transformed reading, broadcastable against ``summary.mean`` along the
+        last axis.
+    within_sd, between_sd : array_like
+        SDs, broadcastable.
+    """
+    var_mean = mean_variance(summary, within_sd, between_sd)
+    return -0.5 * (np.log(2 * np.pi * var_mean) + (summary.mean - mu) ** 2 / var_mean)
+
+
+def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
+    """Log density of each repeated subject's within sum of squares (numpy), the Gamma term.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per subject of ``summary.repeated``.
+    """
+    shape, rate = ss_shape_rate(summary, np.asarray(within_sd))
+    ss = summary.ss[summary.repeated]
+    return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
+
+
+def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, rng, extra_sd=0.0):
+    """Draw readings (natural units) where ``mask`` is True, NaN elsewhere.
+
+    Parameters
+    ----------
+    measurement : Measurement
+    mu : array_like
+        Mean of the transformed reading per subject, shape ``(..., subject)``.
+    within_sd, between_sd : array_like
+        SDs, broadcastable to ``mu``.
+    mask : numpy.ndarray of bool
+        ``(subject, occasion)``: which readings exist.
+    rng : numpy.random.Generator
+    extra_sd : array_like
+        Known extra between-subject SD per subject.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(..., subject, occasion)``.
+    """
+    mu = np.asarray(mu, dtype=float)
+    sd_b = np.sqrt(
+        np.asarray(between_sd, dtype=float) ** 2 + np.asarray(extra_sd, dtype=float) ** 2
+    )
+    b = rng.normal(size=mu.shape) * sd_b
+    within = np.asarray(within_sd, dtype=float)[..., None]
+    y = (mu + b)[..., None] + rng.normal(size=(*mu.shape, mask.shape[-1])) * within
+    y = from_model_scale(measurement, y)
+    return np.where(mask, y, np.nan)

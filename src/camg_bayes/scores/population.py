@@ -1,0 +1,88 @@
+"""Which population a cohort is scored against, and which of its subjects the fit knows.
+
+A fitted population can be reused for any number of new subjects without refitting, and
+the literature-prior population gives a first answer with no fit at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from camg_bayes.cohort import subject_hashes
+from camg_bayes.draws.draws import Draws
+from camg_bayes.fitting.fitfile import Fit
+from camg_bayes.model.config import ModelConfig
+from camg_bayes.model.design import Design, build_design
+
+#: New subjects importance-sampled together (bounds memory: draws x samples x subjects).
+NEW_CHUNK = 20
+
+
+def population_draws(
+    fit: Fit | None, config: ModelConfig | None, *, n: int, rng: np.random.Generator
+) -> Draws:
+    """``n`` draws of the population: the fit's posterior, or the literature priors.
+
+    Without a fit, the priors of ``config`` (the defaults if None).
+    """
+    if fit is not None:
+        return fit.draws(n, rng=rng)
+    return Draws.from_prior(config, n=n, rng=rng)
+
+
+def fitted_subjects(ds: xr.Dataset, fit: Fit | None) -> dict[str, int]:
+    """Subjects of ``ds`` that were in ``fit`` with the same readings -> their index in the fit.
+
+    A subject whose identifier is in the fit but whose readings differ is left out: it is
+    scored as a new subject.
+    """
+    if fit is None:
+        return {}
+    stored = fit.cohort
+    known, mine = subject_hashes(stored), subject_hashes(ds)
+    position = {s: i for i, s in enumerate(stored["subject"].values.astype(str))}
+    return {s: position[s] for s, h in mine.items() if known.get(s) == h}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Subjects to score or simulate a regimen for, and what they are scored against.
+
+    Attributes
+    ----------
+    draws : Draws
+        Population draws: ``n`` of the fit's posterior, or of the literature priors.
+    design : Design
+        The subjects' design.
+    threshold : float
+        Deficiency threshold, mmol/L (resolved against the configuration).
+    in_fit : numpy.ndarray of bool
+        Which subjects the fit knows (same identifier and readings).
+    fit_index : numpy.ndarray of int
+        Their positions in the fit, in design order.
+    """
+
+    draws: Draws
+    design: Design
+    threshold: float
+    in_fit: np.ndarray
+    fit_index: np.ndarray
+
+    @classmethod
+    def of(cls, ds, fit, config, *, n: int, threshold, rng) -> Target:
+        """Resolve the population, the threshold and the fit's subjects for a cohort."""
+        draws = population_draws(fit, config, n=n, rng=rng)
+        design = build_design(ds, draws.config)
+        fitted = fitted_subjects(ds, fit)
+        in_fit = np.array([s in fitted for s in design.subjects], dtype=bool)
+        index = np.array([fitted[s] for s in design.subjects[in_fit]], dtype=int)
+        return cls(draws, design, draws.config.threshold_or(threshold), in_fit, index)
+
+    @property
+    def method(self) -> str:
+        """How subjects outside the fit are handled."""
+        prior = self.draws.posterior is None
+        return "importance sampling (prior)" if prior else "importance sampling"

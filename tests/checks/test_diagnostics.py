@@ -1,0 +1,23 @@
+from camg_bayes.checks.diagnostics import diagnose
+from camg_bayes.cli import main
+from camg_bayes.fitting import Fit
+
+
+def test_check_reports_failure_of_a_short_run(short_fit, capsys):
+    _, path = short_fit
+    result = diagnose(Fit.load(path))
+    names = [c.name for c in result.checks]
+    assert names == [
+        "rhat_population",
+        "rhat_subjects",
+        "ess_bulk_population",
+        "ess_tail_population",
+        "divergences",
+        "treedepth",
+        "ebfmi",
+    ]
+    assert not result.passed  # 60 draws from 2 chains cannot give 200 effective draws
+    code = main(["check", str(path)])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL" in printed and "ess_bulk_population" in printed

@@ -1,0 +1,146 @@
+"""The draws engine: the numpy model against PyMC, site offsets, thinning, importance sampling."""
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+
+from camg_bayes.cohort import CohortWarning, read_cohort
+from camg_bayes.draws import Draws, by_subject, integrated_loglik, new_subjects, pointwise_dataset
+from camg_bayes.draws.importance import Proposal, weigh
+from camg_bayes.fitting import Fit
+from camg_bayes.model.build import build_model
+from camg_bayes.model.config import load_config
+from camg_bayes.model.design import build_design
+from camg_bayes.physiology.state import steady_state
+
+
+def test_numpy_loglik_matches_pymc(short_fit):
+    cohort, path = short_fit
+    tree = Fit.load(path).tree
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CohortWarning)
+        ds = read_cohort(cohort)
+    config = load_config()
+    model = build_model(build_design(ds, config), config)
+    stored = tree["log_likelihood"].to_dataset()
+    post = tree["posterior"]
+    assert post["status_z"].dtype == np.float32 and post["mg_status_ref"].dtype == np.float64
+    # the file keeps per-subject draws in float32: recompute the deterministics from the
+    # free variables in float64 so that both paths see the same numbers
+    free = [rv.name for rv in model.free_RVs]
+    posterior = tree["posterior"].to_dataset()[free].astype(np.float64)
+    posterior = posterior.merge(
+        pm.compute_deterministics(posterior, model=model, progressbar=False)
+    )
+    tree["posterior"] = xr.DataTree(posterior)
+    reference = pm.compute_log_likelihood(
+        tree, model=model, extend_inferencedata=False, progressbar=False
+    )
+    draws = Draws.from_posterior(posterior, config, source="test")
+    mine = pointwise_dataset(draws, build_design(ds, config))
+    for name in reference.data_vars:
+        np.testing.assert_allclose(mine[name].values, reference[name].values, rtol=1e-9, atol=1e-9)
+        # the file keeps per-subject draws in single precision
+        assert stored[name].dtype == np.float32
+        np.testing.assert_allclose(stored[name].values, mine[name].values, rtol=2e-5, atol=2e-5)
+    assert set(mine.data_vars) == set(reference.data_vars) == set(stored.data_vars)
+
+
+def _ds(frame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CohortWarning)
+        return read_cohort(frame)
+
+
+SUBJECTS = pd.DataFrame(
+    {
+        "subject_id": ["a", "b", "c", "d"],
+        "sex": ["F", "M", "F", "M"],
+        "site": ["A", "B", "", "Z"],
+        "serum_mg": [0.70, 0.85, np.nan, 0.90],
+        "diet_mg": [200.0, 350.0, 300.0, np.nan],
+    }
+)
+
+
+def test_site_offsets_follow_the_label_and_unknown_sites_are_average():
+    draws = Draws.from_prior(n=5, rng=np.random.default_rng(0))
+    draws = replace(
+        draws,
+        sites=("B", "A"),
+        site_offsets={
+            "intake": np.tile([0.1, -0.2], (5, 1)),
+            "status": np.tile([1.0, 2.0], (5, 1)),
+        },
+    )
+    design = build_design(_ds(SUBJECTS), draws.config)
+    cov = draws.covariates(design)
+    # subject a is at site A (position 1 in the draws), b at B (0); c has none; d's site Z is
+    # unknown to the draws: both count as the average site
+    np.testing.assert_array_equal(cov["site_status"][0], [2.0, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(cov["site_intake"][:, 0], np.full(5, -0.2))
+
+
+def test_states_at_standard_latents_match_the_state_function():
+    draws = Draws.from_prior(n=7, rng=np.random.default_rng(1))
+    design = build_design(_ds(SUBJECTS), draws.config)
+    u = np.random.default_rng(2).standard_normal((7, 4, 4))
+    latent, state = draws.states_at(design, u)
+    theta = {k: v[3] for k, v in draws.theta.items()}
+    cov = {k: v for k, v in draws.covariates(design).items()}
+    one = steady_state(theta, cov, {k: v[3] for k, v in latent.items()}, mg_dependent_pth=True)
+    np.testing.assert_allclose(state["serum_mg_true"][3], one["serum_mg_true"], rtol=1e-12)
+
+
+def test_loglik_by_subject_sums_the_terms_and_skips_missing_readings():
+    draws = Draws.from_prior(n=3, rng=np.random.default_rng(4))
+    design = build_design(_ds(SUBJECTS), draws.config)
+    _, state = draws.states_at(design, np.zeros((3, 4, 4)))
+    terms = draws.loglik(design, state)
+    per = by_subject(design, terms)
+    assert terms["serum_mg_mean"].shape == (3, 3)  # subjects a, b, d have serum Mg
+    np.testing.assert_array_equal(per["serum_mg"][:, 2], 0.0)  # c has none
+    np.testing.assert_allclose(per["serum_mg"][:, [0, 1, 3]], terms["serum_mg_mean"])
+
+
+def test_thinning_is_a_sorted_subset_and_take_keeps_everything_aligned():
+    draws = Draws.from_prior(n=50, rng=np.random.default_rng(5))
+    thin = draws.thin(10, np.random.default_rng(6))
+    assert thin.n == 10
+    kept = [np.flatnonzero(draws.theta["mg_status_sd"] == v)[0] for v in thin.theta["mg_status_sd"]]
+    assert kept == sorted(kept)
+    assert draws.thin(80, np.random.default_rng(6)) is draws
+
+
+def test_integrated_likelihood_of_a_subject_without_readings_is_one():
+    draws = Draws.from_prior(n=4, rng=np.random.default_rng(7))
+    frame = pd.DataFrame({"subject_id": ["x"], "sex": ["F"]})
+    design = build_design(_ds(frame), draws.config)
+    proposal = Proposal(np.zeros((1, 4)), np.eye(4)[None])
+    loglik, ess = integrated_loglik(
+        draws, design, proposal, samples=200, rng=np.random.default_rng(8)
+    )
+    # no readings: the weights are prior / proposal, whose average estimates 1
+    assert np.all(np.abs(loglik) < 0.25)
+    assert ess[0] > 100
+
+
+def test_new_subject_posterior_agrees_with_brute_force_prior_sampling():
+    """Importance sampling from the adapted proposal against plain prior sampling."""
+    draws = Draws.from_prior(n=200, rng=np.random.default_rng(9))
+    frame = pd.DataFrame({"subject_id": ["x"], "sex": ["F"], "serum_mg": [0.68], "urine_mg": [1.5]})
+    design = build_design(_ds(frame), draws.config)
+    weighted = new_subjects(draws, design, rng=np.random.default_rng(10))
+    w = weighted.weights()[:, 0]
+    adapted = float(np.sum(w * weighted.state["serum_mg_true"][:, 0]))
+    brute = weigh(draws, design, None, 400, np.random.default_rng(11))
+    wb = brute.weights()[:, 0]
+    reference = float(np.sum(wb * brute.state["serum_mg_true"][:, 0]))
+    # the joint ESS over (draw, sample) pairs: the readings also condition the population
+    assert weighted.ess()[0] > 300 and brute.ess()[0] > 200
+    assert adapted == pytest.approx(reference, abs=0.01)

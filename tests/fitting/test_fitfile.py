@@ -1,0 +1,91 @@
+"""A real (short) fit through the command line, reused by the save/load/diagnostics tests.
+
+The short run is not expected to converge; these tests check the file contract, the
+likelihood bookkeeping and that failing diagnostics are reported, not scientific claims
+(those are in test_recovery.py, marked slow).
+"""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from camg_bayes.cli import main
+from camg_bayes.errors import FitFileError
+from camg_bayes.fitting import Fit, load_fit, save_fit
+from camg_bayes.model.config import load_config
+
+
+def test_fit_tree_has_groups_dims_and_attributes(short_fit):
+    _, path = short_fit
+    fit = Fit.load(path)
+    tree = fit.tree
+    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "cohort"} <= set(
+        tree.children
+    )
+    post = tree["posterior"]
+    assert post["serum_mg_true"].dims == ("chain", "draw", "subject")
+    assert post.sizes["chain"] == 2 and post.sizes["draw"] == 60
+    attrs = tree.attrs
+    assert attrs["random_seed"] == 7
+    versions = json.loads(attrs["software_versions"])
+    assert {"camg_bayes", "pymc", "arviz", "nutpie"} <= set(versions)
+    assert fit.config.fingerprint() == attrs["config_fingerprint"] == load_config().fingerprint()
+    assert json.loads(attrs["sampler_settings"])["draws"] == 60
+    assert fit.cohort.sizes["subject"] == 80 and fit.design.n == 80
+    marginal = tree["log_likelihood_marginal"]
+    assert marginal["all_measurements"].dims == ("chain", "draw", "subject")
+    assert marginal.sizes["subject"] == 80 and marginal.sizes["draw"] <= 60
+    assert np.isfinite(marginal["all_measurements"].values).all()
+
+
+def test_load_refuses_other_configuration(short_fit):
+    _, path = short_fit
+    with pytest.raises(FitFileError, match=r"different model configuration.*no_competition"):
+        load_fit(path, config=load_config(variant="no_competition"))
+    assert load_fit(path, config=load_config()) is not None
+
+
+def test_load_refuses_corrupted_and_foreign_files(short_fit, tmp_path):
+    _, path = short_fit
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(path.read_bytes()[:50_000])
+    with pytest.raises(FitFileError, match="cannot be read"):
+        load_fit(truncated)
+    with pytest.raises(FitFileError, match="file not found"):
+        load_fit(tmp_path / "nope.nc")
+    # a valid NetCDF whose stored cohort was altered after fitting
+    tampered = tmp_path / "tampered.nc"
+    tampered.write_bytes(path.read_bytes())
+    with h5py.File(tampered, "r+") as handle:
+        handle["cohort/serum_mg"][0, 0] = 0.123
+    with pytest.raises(FitFileError, match="does not match its data hash"):
+        load_fit(tampered)
+    tree = load_fit(path)
+    tree.attrs["model_config"] = tree.attrs["model_config"].replace('"sigma": 0.4', '"sigma": 0.41')
+    edited = tmp_path / "edited.nc"
+    save_fit(tree, edited)
+    with pytest.raises(FitFileError, match="does not match its fingerprint"):
+        load_fit(edited)
+
+
+def test_zarr_round_trip_keeps_values_and_precision_policy(short_fit, tmp_path):
+    _, path = short_fit
+    tree = load_fit(path)
+    store = save_fit(tree, tmp_path / "fit.zarr")
+    again = load_fit(store)
+    for name in ("status_z", "mg_status_ref", "site_status"):
+        a, b = tree["posterior"][name], again["posterior"][name]
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a.values, b.values)
+    assert again["posterior"]["site_status"].dtype == np.float64  # population: double
+    assert again["log_likelihood"]["pth_mean"].dtype == np.float32  # per subject: single
+    assert again.attrs["data_hash"] == tree.attrs["data_hash"]
+
+
+def test_cli_check_on_bad_file_exits_two(tmp_path, capsys):
+    bad = tmp_path / "x.nc"
+    bad.write_text("not a netcdf")
+    assert main(["check", str(bad)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

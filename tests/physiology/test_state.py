@@ -1,0 +1,66 @@
+import numpy as np
+import pytensor.tensor as pt
+
+from camg_bayes.model.config import load_config
+from camg_bayes.physiology.state import steady_state
+
+
+def _inputs(n=9, seed=0):
+    rng = np.random.default_rng(seed)
+    cov = {
+        "male": rng.choice([0.0, 0.5, 1.0], n),
+        "age_decades": rng.uniform(-3, 3, n),
+        "egfr": rng.uniform(30, 130, n),
+        "supp_mg": rng.choice([0.0, 250.0], n),
+        "supp_ca": rng.choice([0.0, 1000.0], n),
+        "apart": rng.choice([0.0, 1.0], n),
+        "site_status": rng.normal(0, 0.1, n),
+    }
+    latent = {
+        "log_intake_mg": np.log(rng.uniform(100, 600, n)),
+        "log_intake_ca": np.log(rng.uniform(300, 2000, n)),
+        "status_z": rng.normal(size=n),
+        "ca_z": rng.normal(size=n),
+    }
+    return cov, latent
+
+
+def test_steady_state_numpy_and_pytensor_agree():
+    theta = load_config().center()
+    cov, latent = _inputs()
+    for mg_pth in (True, False):
+        expected = steady_state(theta, cov, latent, mg_dependent_pth=mg_pth)
+        theta_t = {k: pt.as_tensor_variable(np.asarray(v, float)) for k, v in theta.items()}
+        latent_t = {k: pt.as_tensor_variable(v) for k, v in latent.items()}
+        got = steady_state(theta_t, cov, latent_t, mg_dependent_pth=mg_pth)
+        assert set(got) == set(expected)
+        for key, value in expected.items():
+            np.testing.assert_allclose(got[key].eval(), value, rtol=1e-10, err_msg=key)
+
+
+def test_steady_state_broadcasts_over_draws():
+    config = load_config()
+    rng = np.random.default_rng(2)
+    draws = {
+        k: v[:, None] if v.ndim == 1 else v[:, None, :] for k, v in config.sample(rng, 5).items()
+    }
+    cov, latent = _inputs(n=4)
+    latent = {k: np.broadcast_to(v, (5, 4)) for k, v in latent.items()}
+    out = steady_state(draws, cov, latent)
+    assert out["serum_mg_true"].shape == (5, 4)
+    one = steady_state(
+        {k: v[2] for k, v in draws.items()}, cov, {k: v[2] for k, v in latent.items()}
+    )
+    np.testing.assert_allclose(out["serum_mg_true"][2], one["serum_mg_true"])
+
+
+def test_higher_absorption_raises_stores_and_urine():
+    theta = load_config().center()
+    cov, latent = _inputs(n=1)
+    low = steady_state(theta, cov, latent)
+    latent["log_intake_mg"] = latent["log_intake_mg"] + 0.5
+    high = steady_state(theta, cov, latent)
+    assert high["absorbed_mg"] > low["absorbed_mg"]
+    assert high["mg_status"] > low["mg_status"]
+    assert high["urine_mg_true"] > low["urine_mg_true"]
+    assert high["serum_mg_true"] > low["serum_mg_true"]

@@ -15,9 +15,19 @@ def test_check_reports_failure_of_a_short_run(short_fit, capsys):
         "divergences",
         "treedepth",
         "ebfmi",
+        "predictive_vs_prior",
     ]
     assert not result.passed  # 60 draws from 2 chains cannot give 200 effective draws
     code = main(["check", str(path)])
     printed = capsys.readouterr().out
     assert code == 1
     assert "FAIL" in printed and "ess_bulk_population" in printed
+
+
+def test_a_failed_fit_names_what_is_weakly_identified(short_fit):
+    from camg_bayes.checks.diagnostics import advice
+
+    _, path = short_fit
+    lines = advice(diagnose(Fit.load(path)))
+    assert lines, "a 60-draw fit has weakly identified parameters"
+    assert all("would resolve it" in line for line in lines)

@@ -75,7 +75,7 @@ def test_zarr_round_trip_keeps_values_and_precision_policy(short_fit, tmp_path):
     tree = load_fit(path)
     store = save_fit(tree, tmp_path / "fit.zarr")
     again = load_fit(store)
-    for name in ("status_z", "mg_status_ref", "site_status"):
+    for name in ("latent_z", "mg_status_ref", "site_status"):
         a, b = tree["posterior"][name], again["posterior"][name]
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a.values, b.values)

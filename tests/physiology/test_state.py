@@ -2,6 +2,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from camg_bayes.model.config import load_config
+from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import steady_state
 
 
@@ -15,18 +16,24 @@ def _inputs(n=9, seed=0):
         "supp_ca": rng.choice([0.0, 1000.0], n),
         "apart": rng.choice([0.0, 1.0], n),
         "site_status": rng.normal(0, 0.1, n),
+        "thiazide": rng.choice([0.0, 1.0], n),
+        "loop_diuretic": rng.choice([0.0, 1.0], n),
+        "ppi": rng.choice([0.0, 1.0], n),
+        "diabetes": rng.choice([0.0, 1.0], n),
+        "alcohol_g": rng.choice([0.0, 20.0], n),
     }
     latent = {
         "log_intake_mg": np.log(rng.uniform(100, 600, n)),
         "log_intake_ca": np.log(rng.uniform(300, 2000, n)),
-        "status_z": rng.normal(size=n),
-        "ca_z": rng.normal(size=n),
+        "gut": rng.normal(0, 0.2, n),
+        "renal": rng.normal(0, 0.2, n),
+        "ca_dev": rng.normal(0, 0.03, n),
     }
     return cov, latent
 
 
 def test_steady_state_numpy_and_pytensor_agree():
-    theta = load_config().center()
+    theta = expand(load_config().center())
     cov, latent = _inputs()
     for mg_pth in (True, False):
         expected = steady_state(theta, cov, latent, mg_dependent_pth=mg_pth)
@@ -42,7 +49,8 @@ def test_steady_state_broadcasts_over_draws():
     config = load_config()
     rng = np.random.default_rng(2)
     draws = {
-        k: v[:, None] if v.ndim == 1 else v[:, None, :] for k, v in config.sample(rng, 5).items()
+        k: v[:, None] if v.ndim == 1 else v[:, None, :]
+        for k, v in expand(config.sample(rng, 5)).items()
     }
     cov, latent = _inputs(n=4)
     latent = {k: np.broadcast_to(v, (5, 4)) for k, v in latent.items()}
@@ -55,7 +63,7 @@ def test_steady_state_broadcasts_over_draws():
 
 
 def test_higher_absorption_raises_stores_and_urine():
-    theta = load_config().center()
+    theta = expand(load_config().center())
     cov, latent = _inputs(n=1)
     low = steady_state(theta, cov, latent)
     latent["log_intake_mg"] = latent["log_intake_mg"] + 0.5
@@ -64,3 +72,43 @@ def test_higher_absorption_raises_stores_and_urine():
     assert high["mg_status"] > low["mg_status"]
     assert high["urine_mg_true"] > low["urine_mg_true"]
     assert high["serum_mg_true"] > low["serum_mg_true"]
+
+
+def _one(**latent_changes):
+    theta = expand(load_config().center())
+    cov, latent = _inputs(n=1, seed=5)
+    cov |= {k: np.zeros(1) for k in ("thiazide", "loop_diuretic", "ppi", "diabetes", "alcohol_g")}
+    latent |= {"gut": np.zeros(1), "renal": np.zeros(1)}
+    base = steady_state(theta, cov, latent)
+    changed = steady_state(theta, cov, latent | latent_changes)
+    return base, changed
+
+
+def test_renal_wasting_lowers_serum_mg_but_not_urine_mg():
+    """At steady state urine Mg equals absorbed Mg: a wasting kidney lowers stores, so serum
+    Mg falls while urine Mg stays and FEMg rises (Elisaf 1997)."""
+    base, waster = _one(renal=np.array([0.5]))
+    assert waster["serum_mg_true"] < base["serum_mg_true"] - 0.05
+    np.testing.assert_allclose(waster["urine_mg_true"], base["urine_mg_true"])
+    assert waster["femg"] > base["femg"]
+
+
+def test_gut_loss_lowers_serum_and_urine_mg():
+    """Extrarenal loss: less Mg absorbed, so urine Mg, serum Mg and FEMg all fall."""
+    base, loser = _one(gut=np.array([-0.7]))
+    assert loser["absorbed_mg"] < 0.55 * base["absorbed_mg"]
+    assert loser["urine_mg_true"] < 0.55 * base["urine_mg_true"]
+    assert loser["serum_mg_true"] < base["serum_mg_true"]
+    assert loser["femg"] < base["femg"]
+
+
+def test_exposures_shift_the_renal_and_gut_routes():
+    theta = expand(load_config().center())
+    cov, latent = _inputs(n=1, seed=6)
+    none = {k: np.zeros(1) for k in ("thiazide", "loop_diuretic", "ppi", "diabetes", "alcohol_g")}
+    base = steady_state(theta, cov | none, latent)
+    thiazide = steady_state(theta, cov | none | {"thiazide": np.ones(1)}, latent)
+    ppi = steady_state(theta, cov | none | {"ppi": np.ones(1)}, latent)
+    assert thiazide["serum_mg_true"] < base["serum_mg_true"]
+    np.testing.assert_allclose(thiazide["urine_mg_true"], base["urine_mg_true"])
+    assert ppi["absorbed_mg"] < base["absorbed_mg"] and ppi["urine_mg_true"] < base["urine_mg_true"]

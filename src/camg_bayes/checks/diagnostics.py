@@ -8,7 +8,10 @@ Checks (Vehtari et al. 2021, rank-normalised R-hat and ESS; Betancourt 2016, E-B
 * bulk and tail ESS of every population parameter at least 100 per chain;
 * no divergent transitions;
 * under 1 % of draws at the maximum tree depth;
-* E-BFMI of every chain at least 0.3.
+* E-BFMI of every chain at least 0.3;
+* held out in turn, subjects predicted at least as well by the fit as by the literature
+  priors alone (leave-one-subject-out PSIS-LOO against each subject's prior predictive
+  density), so that a fit that misleads is not passed silently.
 """
 
 from __future__ import annotations
@@ -20,7 +23,60 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from camg_bayes.checks.loo import loo
+from camg_bayes.draws.likelihood import PRIOR_DENSITY
 from camg_bayes.fitting.fitfile import Fit
+
+#: Parameter name prefix -> (the model component it belongs to, the readings that inform it).
+EVIDENCE = {
+    "recall_": (
+        "usual intake against day-to-day recall error",
+        "a second 24-h recall for some subjects",
+    ),
+    "intake_": ("usual Mg and Ca intake", "24-h recalls"),
+    "serum_ca_": ("the Ca set point against serum Ca error", "repeated serum Ca, or ionized Ca"),
+    "ionized_ca_": ("ionized Ca error", "repeated ionized Ca"),
+    "ca_ion_": ("the ionized Ca set point", "serum or ionized Ca"),
+    "pth_": ("the PTH gland set point against day-to-day PTH", "repeated PTH"),
+    "urine_ca_": ("urine Ca between and within persons", "repeated 24-h urine Ca"),
+    "renal_": ("renal Mg handling (renal wasting)", "24-h urine Mg beside serum Mg"),
+    "gut_": ("gut Mg absorption (gut loss)", "24-h urine Mg beside 24-h recalls"),
+    "mg_abs_": ("Mg absorption", "24-h urine Mg beside 24-h recalls"),
+    "mg_status_": ("the level of Mg stores", "serum Mg"),
+    "mg_balance_": (
+        "renal conservation of Mg",
+        "serum Mg and 24-h urine Mg over a range of intakes",
+    ),
+    "serum_mg_": ("serum Mg error", "repeated serum Mg"),
+    "urine_mg_": ("urine Mg error", "repeated 24-h urine Mg"),
+    "mg_casr_": ("the effect of Ca on renal Mg loss", "ionized or serum Ca beside 24-h urine Mg"),
+    "mg_gfr_": ("the effect of eGFR on Mg", "eGFR beside serum Mg"),
+    "mg_ca_competition": ("Ca-Mg competition in the gut", "24-h urine Mg in supplement users"),
+    "site_": ("differences between sites", "more subjects per site"),
+}
+
+
+def evidence(parameter: str) -> tuple[str, str] | None:
+    """The component a parameter belongs to and the readings that would inform it."""
+    name = parameter.split("[")[0]
+    for prefix, found in EVIDENCE.items():
+        if name.startswith(prefix):
+            return found
+    return None
+
+
+def advice(diagnostics: Diagnostics) -> list[str]:
+    """Plain sentences naming the weakly identified components of a failed fit."""
+    table = diagnostics.table
+    weak = table[(table["r_hat"] > 1.01) | (table["ess_bulk"] < ESS_PER_CHAIN * diagnostics.chains)]
+    out = []
+    for parameter in weak.sort_values("ess_bulk").index:
+        found = evidence(parameter)
+        if found and found[0] not in " ".join(out):
+            out.append(
+                f"{parameter}: {found[0]} is weakly identified; {found[1]} would resolve it."
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -48,6 +104,7 @@ class Diagnostics:
 
     checks: list
     table: pd.DataFrame
+    chains: int = 4
 
     @property
     def passed(self) -> bool:
@@ -107,7 +164,30 @@ def diagnose(fit: Fit) -> Diagnostics:
         _treedepth(stats),
         _ebfmi(fit.tree),
     ]
-    return Diagnostics(checks, table)
+    if PRIOR_DENSITY in fit.tree.children:
+        checks.append(_predictive_vs_prior(fit))
+    return Diagnostics(checks, table, stats.sizes["chain"])
+
+
+def _predictive_vs_prior(fit: Fit) -> Check:
+    """Whether held-out subjects are predicted at least as well by the fit as by the priors."""
+    elpd = np.asarray(loo(fit).elpd_i).ravel()
+    prior = fit.tree[PRIOR_DENSITY]["all_measurements"].values
+    gain = elpd - prior
+    total, se = float(gain.sum()), float(np.sqrt(gain.size) * gain.std())
+    passed = total >= -2.0 * se
+    return Check(
+        "predictive_vs_prior",
+        passed,
+        total,
+        ">= -2 SE",
+        f"Left out in turn, subjects are predicted better by the fit than by the literature "
+        f"priors alone (elpd gain {total:.1f}, SE {se:.1f})."
+        if passed
+        else f"Left out in turn, subjects are predicted WORSE by the fit than by the literature "
+        f"priors alone (elpd gain {total:.1f}, SE {se:.1f}): the fitted population misleads; "
+        "look at the predictive checks for the measurement it gets wrong.",
+    )
 
 
 def _rhat_population(table: pd.DataFrame) -> Check:
@@ -140,8 +220,12 @@ def _rhat_subjects(posterior: xr.Dataset) -> Check:
     )
 
 
+#: Effective draws per chain the ESS checks ask of every population parameter.
+ESS_PER_CHAIN = 100
+
+
 def _ess_population(table: pd.DataFrame, kind: str, chains: int) -> Check:
-    need = 100 * chains
+    need = ESS_PER_CHAIN * chains
     column = f"ess_{kind}"
     low = table[column].idxmin()
     value = float(table[column].min())

@@ -26,7 +26,6 @@ import xarray as xr
 from camg_bayes import seeds
 from camg_bayes.checks.loo import integrated_loglik, integrated_samples
 from camg_bayes.draws.draws import Draws
-from camg_bayes.draws.importance import N_LATENT
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
@@ -228,8 +227,7 @@ def _new_subject_states(draws: Draws, design: Design, rng) -> dict:
 
     Every sample gets its own standard-normal latent deviates per subject.
     """
-    u = rng.standard_normal((draws.n, design.n, N_LATENT))
-    return draws.states_at(design, u)[1]
+    return draws.states(design, draws.prior_latents(design, rng))
 
 
 def _loo_pit(loglik: np.ndarray, design: Design, observed: dict, replicated: dict) -> dict:

@@ -102,8 +102,10 @@ def _validate(table: Table) -> xr.Dataset:
         validate.in_range(table, raw, column, values)
         columns[column] = values
         used_units[column] = units.QUANTITIES[column].canonical
-    if "sex" in by_name:
-        columns["sex"] = validate.parse_categorical(table, by_name["sex"], validate.SEX, "sex")
+    for column in ("sex", "diuretic", "ppi", "diabetes"):
+        if column in by_name:
+            allowed = schema.CATEGORIES[column]
+            columns[column] = validate.parse_categorical(table, by_name[column], allowed, column)
     if "site" in by_name:
         columns["site"] = validate.as_text(table.frame[by_name["site"]]).to_numpy(dtype=object)
     if "supp_timing" in by_name:

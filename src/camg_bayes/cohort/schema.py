@@ -12,7 +12,48 @@ SUBJECT_ID = "subject_id"
 OCCASION = "occasion"
 
 #: Columns that describe the subject and must not vary between occasions.
-SUBJECT_LEVEL = ("sex", "site")
+SUBJECT_LEVEL = ("sex", "site", "diuretic", "ppi", "diabetes")
+
+#: Accepted spellings of each categorical column -> its canonical value.
+CATEGORIES = {
+    "sex": {"f": "F", "female": "F", "w": "F", "woman": "F", "m": "M", "male": "M", "man": "M"},
+    "supp_timing": {
+        "together": "together",
+        "apart": "apart",
+        "separate": "apart",
+        "separately": "apart",
+    },
+    "diuretic": {
+        "none": "none",
+        "no": "none",
+        "0": "none",
+        "loop": "loop",
+        "thiazide": "thiazide",
+        "both": "both",
+        "loop+thiazide": "both",
+        "thiazide+loop": "both",
+    },
+    "ppi": {
+        "yes": "yes",
+        "y": "yes",
+        "1": "yes",
+        "true": "yes",
+        "no": "no",
+        "n": "no",
+        "0": "no",
+        "false": "no",
+    },
+    "diabetes": {
+        "yes": "yes",
+        "y": "yes",
+        "1": "yes",
+        "true": "yes",
+        "no": "no",
+        "n": "no",
+        "0": "no",
+        "false": "no",
+    },
+}
 
 #: Numeric columns measured on an occasion (biomarkers, recalls, doses, covariates).
 NUMERIC = (
@@ -30,6 +71,7 @@ NUMERIC = (
     "urine_mg",
     "urine_ca",
     "urine_creatinine",
+    "alcohol_g",
 )
 
 ALL_COLUMNS = (SUBJECT_ID, OCCASION, *SUBJECT_LEVEL, *NUMERIC, "supp_timing")

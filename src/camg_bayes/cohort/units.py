@@ -99,6 +99,7 @@ QUANTITIES: dict[str, Quantity] = {
     "supp_mg": Quantity(
         "mg/d", _mineral_intake(MOLAR_MASS["mg"]), (0.0, 5000.0), (0.0, 1000.0), (25.0, 800.0)
     ),
+    "alcohol_g": Quantity("g/d", {"g/d": 1.0}, (0.0, 500.0), (0.0, 150.0), (1.0, 80.0)),
     "serum_mg": Quantity(
         "mmol/L", _mineral_serum(MOLAR_MASS["mg"]), (0.1, 10.0), (0.4, 1.5), (0.5, 1.2)
     ),

@@ -138,7 +138,7 @@ def unit_fits(table: Table, raw: str, column: str, unit: str, values: np.ndarray
     """
     quantity = units.QUANTITIES[column]
     pool = values[np.isfinite(values)]
-    if column.startswith("supp_"):
+    if column.startswith("supp_") or column == "alcohol_g":  # doses: medians of users
         pool = pool[pool > 0]
     if pool.size == 0:
         return
@@ -249,10 +249,10 @@ def parse_categorical(table: Table, raw: str, allowed: dict[str, str], what: str
     return out
 
 
-SEX = {"f": "F", "female": "F", "w": "F", "woman": "F", "m": "M", "male": "M", "man": "M"}
+SEX = schema.CATEGORIES["sex"]
 
 
-TIMING = {"together": "together", "apart": "apart", "separate": "apart", "separately": "apart"}
+TIMING = schema.CATEGORIES["supp_timing"]
 
 
 def merge_duplicates(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
@@ -327,11 +327,16 @@ def announce_defaults(table: Table, frame: pd.DataFrame) -> None:
         ("sex", "a 50:50 sex mix for the population means"),
         ("age_years", "the reference age"),
         ("egfr", "normal renal function (the reference eGFR)"),
+        ("diuretic", "no diuretic"),
+        ("ppi", "no proton-pump inhibitor"),
+        ("diabetes", "no diabetes"),
+        ("alcohol_g", "no alcohol"),
     ):
         if column not in frame:
             continue  # absent for all: the summary says so, the model uses the default
+        text = not pd.api.types.is_numeric_dtype(frame[column])
         have = frame.loc[
-            (frame[column] != "") if column == "sex" else frame[column].notna(), schema.SUBJECT_ID
+            (frame[column] != "") if text else frame[column].notna(), schema.SUBJECT_ID
         ].unique()
         missing = len(subjects) - len(have)
         if missing:

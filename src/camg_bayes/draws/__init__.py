@@ -9,14 +9,24 @@
 
 from camg_bayes.draws.draws import Draws, by_subject
 from camg_bayes.draws.importance import integrated_loglik, new_subjects
-from camg_bayes.draws.likelihood import INTEGRATED, integrated_dataset, pointwise_dataset
+from camg_bayes.draws.likelihood import (
+    INTEGRATED,
+    PRIOR_DENSITY,
+    integrated_dataset,
+    pointwise_dataset,
+    prior_dataset,
+    subject_quantities,
+)
 
 __all__ = [
     "INTEGRATED",
+    "PRIOR_DENSITY",
     "Draws",
     "by_subject",
     "integrated_dataset",
     "integrated_loglik",
     "new_subjects",
     "pointwise_dataset",
+    "prior_dataset",
+    "subject_quantities",
 ]

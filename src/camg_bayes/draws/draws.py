@@ -6,8 +6,9 @@ the site offsets, from a fit's posterior (:meth:`Draws.from_posterior`, usually 
 (:meth:`Draws.from_prior`). It is the only numpy code that:
 
 * gives each subject its covariates with its site's offsets (:meth:`Draws.covariates`);
-* turns latents into steady states (:meth:`Draws.states`, :meth:`Draws.states_at`,
-  :meth:`Draws.fitted_states`);
+* draws subjects' latents from the population (:meth:`Draws.prior_latents`), reads the
+  fit's own (:meth:`Draws.fitted_latents`), and turns latents into steady states
+  (:meth:`Draws.states`);
 * evaluates the log-likelihood of a cohort's readings (:meth:`Draws.loglik`).
 
 It calls the same functions the PyMC model is built from (:mod:`camg_bayes.physiology`),
@@ -25,13 +26,11 @@ import xarray as xr
 
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design
+from camg_bayes.model.whiten import anchors, latents_from_coordinates
+from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import expectations, loglik_mean, loglik_ss
-from camg_bayes.physiology.state import (
-    intake_latents,
-    latents_from_standard,
-    site_effect,
-    steady_state,
-)
+from camg_bayes.physiology.parameters import expand
+from camg_bayes.physiology.state import site_effect, steady_state
 
 #: Site levels with offsets, and the covariate each one shifts.
 SITE_LEVELS = {"intake": "site_intake", "status": "site_status"}
@@ -49,7 +48,8 @@ class Draws:
     Attributes
     ----------
     theta : dict
-        ``name -> (sample,)`` or ``(sample, 2)`` arrays, every parameter of ``config``.
+        ``name -> (sample,)`` or ``(sample, 2)`` arrays, every parameter of ``config`` and
+        the derived SDs (:func:`camg_bayes.physiology.parameters.expand`).
     site_offsets : dict
         ``"intake"``/``"status"`` -> ``(sample, site)`` offsets (empty without sites).
     sites : tuple of str
@@ -107,7 +107,7 @@ class Draws:
             if name in posterior
         }
         sites = tuple(posterior["site"].values.astype(str)) if "site" in posterior.coords else ()
-        return cls(theta, offsets, sites, config, source, posterior, index)
+        return cls(expand(theta), offsets, sites, config, source, posterior, index)
 
     @classmethod
     def from_prior(
@@ -118,7 +118,7 @@ class Draws:
         Site offsets are not drawn: every subject counts as from an average site.
         """
         config = config or load_config()
-        return cls(config.sample(rng, n), {}, (), config, "literature prior")
+        return cls(expand(config.sample(rng, n)), {}, (), config, "literature prior")
 
     def take(self, index) -> Draws:
         """The samples at positions ``index``."""
@@ -179,43 +179,37 @@ class Draws:
             self.broadcast(), self.covariates(design), latent, mg_dependent_pth=switch
         )
 
-    def states_at(self, design: Design, u: np.ndarray) -> tuple[dict, dict]:
-        """Latents and steady states at standardised latents ``u`` ``(sample, subject, 4)``."""
-        theta_b, cov = self.broadcast(), self.covariates(design)
-        latent = latents_from_standard(theta_b, cov, u)
-        switch = self.config.switches["mg_dependent_pth"]
-        return latent, steady_state(theta_b, cov, latent, mg_dependent_pth=switch)
+    def prior_latents(self, design: Design, rng: np.random.Generator) -> dict:
+        """One draw of every subject's latents from the population, per sample."""
+        return variation.sample(self.broadcast(), self.covariates(design), rng, (self.n, design.n))
 
-    def standard_latents(self, rows=None) -> np.ndarray:
-        """The fit's standardised subject latents ``(sample, subject, 4)`` at these samples."""
-        post = self._posterior()
-        rows = slice(None) if rows is None else rows
-        parts = [flat(post["intake_z"].values[:, :, rows])[self.samples]]
-        for name in ("status_z", "ca_z"):
-            parts.append(flat(post[name].values[:, :, rows])[self.samples][..., None])
-        return np.concatenate(parts, axis=-1)
+    def prior_logpdf(self, design: Design, latent: dict) -> np.ndarray:
+        """Log prior density of the latents ``(sample, subject)`` under each sample."""
+        return variation.prior_logpdf(self.broadcast(), self.covariates(design), latent)
 
     def fitted_latents(self, design: Design) -> dict:
         """The latents of the fit's own subjects at these samples, each ``(sample, subject)``.
 
-        ``design`` must be the fit's design.
+        ``design`` must be the fit's design (or a subset of it, with the same subjects in
+        the posterior): the fit's coordinates ``latent_z`` go through the model's transform.
         """
         post = self._posterior()
-        z = flat(post["intake_z"].values)[self.samples]
-        log_mg, log_ca = intake_latents(
-            self.broadcast(), self.covariates(design), z[..., 0], z[..., 1]
+        rows = self._rows(design)
+        zeta = flat(post["latent_z"].values[:, :, rows])[self.samples]
+        latent, _ = latents_from_coordinates(
+            self.broadcast(), self.covariates(design), zeta, anchors(design)
         )
-        return {
-            "log_intake_mg": log_mg,
-            "log_intake_ca": log_ca,
-            "status_z": flat(post["status_z"].values)[self.samples],
-            "ca_z": flat(post["ca_z"].values)[self.samples],
-        }
+        return latent
 
     def fitted_states(self, design: Design) -> tuple[dict, dict]:
         """Latents and steady states of the fit's own subjects (``design``: the fit's)."""
         latent = self.fitted_latents(design)
         return latent, self.states(design, latent)
+
+    def _rows(self, design: Design) -> np.ndarray:
+        """Positions of the design's subjects among the posterior's subjects."""
+        position = {s: i for i, s in enumerate(self._posterior()["subject"].values.astype(str))}
+        return np.array([position[s] for s in design.subjects], dtype=int)
 
     def loglik(self, design: Design, state: dict) -> dict:
         """Log-likelihood of the design's readings at the states, term by term.

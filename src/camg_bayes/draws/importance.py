@@ -1,24 +1,24 @@
 r"""Importance sampling of subjects' latents against population draws: one sampler, two uses.
 
-Each subject has four latents, standard normal a priori on the standardised scale
-:math:`u` (usual Mg and Ca intake deviates, Mg status deviation, Ca set-point deviation).
-Given population draws :math:`\theta_s` and the subject's readings :math:`y`, latents are
-drawn from a defensive mixture (Hesterberg 1995)
+Each subject has five latents :math:`x` (:data:`camg_bayes.physiology.variation.LATENTS`)
+with the population's prior :math:`p(x \mid \theta)`. Given population draws
+:math:`\theta_s` and the subject's readings :math:`y`, latents are drawn from a defensive
+mixture (Hesterberg 1995)
 
-.. math:: q(u) = 0.9\, N(m, c\,C) + 0.1\, N(0, I), \qquad c = 2,
+.. math:: q(x) = 0.9\, N(m, c\,C) + 0.1\, p(x \mid \theta_s), \qquad c = 2,
 
-and weighted by :math:`p(y \mid u, \theta_s)\, N(u; 0, I) / q(u)`, with the model's own
-likelihood (:meth:`camg_bayes.draws.draws.Draws.loglik`). The two uses differ only in where
-:math:`m, C` come from:
+and weighted by :math:`p(y \mid x, \theta_s)\, p(x \mid \theta_s) / q(x)`, with the
+model's own likelihood (:meth:`camg_bayes.draws.draws.Draws.loglik`). The two uses differ
+only in where :math:`m, C` come from:
 
-* **new subjects** (:func:`new_subjects`): a pilot from the prior, :math:`u \sim N(0, I)`,
-  gives the weighted mean and covariance; normalising the weights jointly over all
-  :math:`(\theta_s, u)` pairs gives the subject's posterior (and conditions :math:`\theta`
-  on the subject, a negligible update for one subject in a large cohort);
+* **new subjects** (:func:`new_subjects`): a pilot from the prior gives the weighted mean
+  and covariance; normalising the weights jointly over all :math:`(\theta_s, x)` pairs
+  gives the subject's posterior (and conditions :math:`\theta` on the subject, a
+  negligible update for one subject in a large cohort);
 * **integrated likelihood** (:func:`integrated_loglik`): the fit's own draws of the
   subject's latents give :math:`m, C`; the average weight per population draw estimates
-  :math:`p(y_i \mid \theta_s) = \int p(y_i \mid u, \theta_s) N(u; 0, I)\,du`, the basis of
-  leave-one-subject-out LOO (Merkle, Furr & Rabe-Hesketh 2019).
+  :math:`p(y_i \mid \theta_s) = \int p(y_i \mid x, \theta_s) p(x \mid \theta_s)\,dx`, the
+  basis of leave-one-subject-out LOO (Merkle, Furr & Rabe-Hesketh 2019).
 
 Subjects are processed in chunks, vectorised over draws, samples and subjects.
 """
@@ -32,11 +32,12 @@ from scipy import special
 
 from camg_bayes.draws.draws import Draws, by_subject
 from camg_bayes.model.design import Design
+from camg_bayes.physiology.variation import LATENTS, stack, unstack
 
-N_LATENT = 4
+N_LATENT = len(LATENTS)
 #: Covariance inflation of the adapted component, and the weight of the prior component.
 SCALE, DEFENSIVE = 2.0, 0.1
-#: A small ridge keeps a subject's latent covariance positive definite.
+#: A ridge, relative to each latent's variance, keeps a covariance positive definite.
 RIDGE = 1e-3
 
 
@@ -61,24 +62,28 @@ def weighted_moments(u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarr
     mean = np.einsum("nj,njd->jd", w, u)
     centred = u - mean
     cov = np.einsum("nj,nji,njk->jik", w, centred, centred)
-    return mean, cov + RIDGE * np.eye(u.shape[-1])
+    scale = np.einsum("jii->ji", cov) + 1e-12
+    return mean, cov + RIDGE * scale[:, :, None] * np.eye(u.shape[-1])
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """The defensive mixture of each subject: adapted mean ``(J, d)``, covariance ``(J, d, d)``."""
+    """The adapted component of each subject: mean ``(J, d)`` and covariance ``(J, d, d)``."""
 
     mean: np.ndarray
     cov: np.ndarray
 
-    def sample(self, shape: tuple, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Latents ``(*shape, J, d)`` and their log proposal density minus log prior density."""
+    def sample(self, draws: Draws, design: Design, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Latents ``(S, J, d)`` from the defensive mixture, one per draw.
+
+        Also returns the log of the proposal density over the prior density.
+        """
         chol = np.linalg.cholesky(SCALE * self.cov)
-        n_subjects, d = self.mean.shape
-        z = rng.standard_normal((*shape, n_subjects, d))
-        adapted = rng.random((*shape, n_subjects)) >= DEFENSIVE
-        u = np.where(adapted[..., None], self.mean + np.einsum("jik,...jk->...ji", chol, z), z)
-        log_prior = mvn_logpdf(u, np.zeros(d), np.eye(d))
+        z = rng.standard_normal((draws.n, *self.mean.shape))
+        adapted = self.mean + np.einsum("jik,sjk->sji", chol, z)
+        prior = stack(draws.prior_latents(design, rng))
+        u = np.where((rng.random((draws.n, design.n)) >= DEFENSIVE)[..., None], adapted, prior)
+        log_prior = draws.prior_logpdf(design, unstack(u))
         log_q = np.logaddexp(
             np.log1p(-DEFENSIVE) + mvn_logpdf(u, self.mean, chol), np.log(DEFENSIVE) + log_prior
         )
@@ -94,7 +99,7 @@ class Weighted:
     draws : Draws
         The population draws, repeated so that sample ``s * K + k`` is draw ``s``.
     u : numpy.ndarray
-        Standardised latents ``(S * K, J, 4)``.
+        Latents ``(S * K, J, 5)``, natural units, in the order of ``LATENTS``.
     state : dict
         Steady states ``(S * K, J)``.
     loglik : dict
@@ -123,21 +128,20 @@ class Weighted:
 def weigh(draws: Draws, design: Design, proposal: Proposal | None, samples: int, rng) -> Weighted:
     """Draw ``samples`` latents per population draw and subject, and weigh them.
 
-    ``proposal`` None draws from the prior, ``N(0, I)``.
+    ``proposal`` None draws from the prior, the population's own distribution of latents.
     """
     n_draws, n_subjects = draws.n, design.n
+    repeated = draws.take(np.repeat(np.arange(n_draws), samples))
     if proposal is None:
-        u = rng.standard_normal((n_draws, samples, n_subjects, N_LATENT))
+        u = stack(repeated.prior_latents(design, rng))
         log_ratio = np.zeros(u.shape[:-1])
     else:
-        u, log_ratio = proposal.sample((n_draws, samples), rng)
-    repeated = draws.take(np.repeat(np.arange(n_draws), samples))
-    flat_u = u.reshape(n_draws * samples, n_subjects, N_LATENT)
-    _, state = repeated.states_at(design, flat_u)
+        u, log_ratio = proposal.sample(repeated, design, rng)
+    state = repeated.states(design, unstack(u))
     loglik = by_subject(design, repeated.loglik(design, state))
-    total = sum(loglik.values()) if loglik else np.zeros(flat_u.shape[:-1])
-    log_weight = total.reshape(n_draws, samples, n_subjects) - log_ratio
-    return Weighted(repeated, flat_u, state, loglik, log_weight)
+    total = sum(loglik.values()) if loglik else np.zeros(u.shape[:-1])
+    log_weight = (total - log_ratio).reshape(n_draws, samples, n_subjects)
+    return Weighted(repeated, u, state, loglik, log_weight)
 
 
 def new_subjects(

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from scipy import special
 
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.importance import Proposal, integrated_loglik, weighted_moments
 from camg_bayes.model.design import Design
+from camg_bayes.physiology.variation import stack
 
 #: Name of the integrated log-likelihood group of a fit.
 INTEGRATED = "log_likelihood_marginal"
+#: Name of the group of each subject's density under the literature-prior population.
+PRIOR_DENSITY = "log_likelihood_prior"
+#: Per-subject quantities stored in a fit's posterior group.
+SUBJECT_QUANTITIES = ("serum_mg_true", "mg_status")
 
 
 def pointwise_dataset(draws: Draws, design: Design, *, chunk: int = 250) -> xr.Dataset:
@@ -59,6 +65,31 @@ def pointwise_dataset(draws: Draws, design: Design, *, chunk: int = 250) -> xr.D
         coords[dim] = design.subjects[index]
         values = np.concatenate(parts, axis=0).reshape(n_chain, n_draw, -1)
         data[name] = (("chain", "draw", dim), values)
+    return xr.Dataset(data, coords=coords)
+
+
+def subject_quantities(draws: Draws, design: Design, *, chunk: int = 250) -> xr.Dataset:
+    """True serum Mg and Mg stores of every subject at every posterior draw (float32).
+
+    The model does not carry them as deterministics (that would compile and store the whole
+    state a second time per draw); they are recomputed here with the same functions.
+    """
+    posterior = draws.posterior
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = {name: [] for name in SUBJECT_QUANTITIES}
+    for part in draws.chunks(chunk):
+        _, state = part.fitted_states(design)
+        for name in SUBJECT_QUANTITIES:
+            values[name].append(state[name].astype(np.float32))
+    data = {
+        name: (("chain", "draw", "subject"), np.concatenate(v).reshape(n_chain, n_draw, -1))
+        for name, v in values.items()
+    }
+    coords = {
+        "chain": posterior["chain"].values,
+        "draw": posterior["draw"].values,
+        "subject": design.subjects,
+    }
     return xr.Dataset(data, coords=coords)
 
 
@@ -100,10 +131,11 @@ def integrated_dataset(
     ess = np.empty(design.n)
     for start in range(0, design.n, chunk):
         index = np.arange(start, min(start + chunk, design.n))
-        # the subject's own posterior draws of its latents, over every draw of the fit
-        proposal = Proposal(*_moments(draws.standard_latents(index)))
+        part = design.subset(index)
+        # the subjects' own posterior draws of their latents, over every draw of the fit
+        proposal = Proposal(*_moments(stack(draws.fitted_latents(part))))
         out[:, index], ess[index] = integrated_loglik(
-            thinned, design.subset(index), proposal, samples=samples, rng=rng
+            thinned, part, proposal, samples=samples, rng=rng
         )
     return xr.Dataset(
         {
@@ -118,6 +150,46 @@ def integrated_dataset(
             "draw": posterior["draw"].values[keep],
             "subject": design.subjects,
         },
+    )
+
+
+def prior_dataset(
+    draws: Draws,
+    design: Design,
+    *,
+    n_draws: int = 100,
+    samples: int = 32,
+    chunk: int = 25,
+    rng: np.random.Generator,
+) -> xr.Dataset:
+    r"""Each subject's density under the literature-prior population, latents integrated.
+
+    :math:`\log p(y_i) = \log \frac{1}{S} \sum_s p(y_i \mid \theta_s)`, with
+    :math:`\theta_s` drawn from the priors and each :math:`p(y_i \mid \theta_s)` estimated
+    as in :func:`integrated_dataset` (the proposal: the subject's draws in the fit).
+
+    Parameters
+    ----------
+    draws : Draws
+        All draws of a fit's posterior (for the proposals).
+    design : Design
+        The fit's design.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``all_measurements`` (subject).
+    """
+    prior = Draws.from_prior(draws.config, n=n_draws, rng=rng)
+    out = np.empty(design.n)
+    for start in range(0, design.n, chunk):
+        index = np.arange(start, min(start + chunk, design.n))
+        part = design.subset(index)
+        proposal = Proposal(*_moments(stack(draws.fitted_latents(part))))
+        loglik, _ = integrated_loglik(prior, part, proposal, samples=samples, rng=rng)
+        out[index] = special.logsumexp(loglik, axis=0) - np.log(prior.n)
+    return xr.Dataset(
+        {"all_measurements": (("subject",), out)}, coords={"subject": design.subjects}
     )
 
 

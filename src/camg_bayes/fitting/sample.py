@@ -17,13 +17,28 @@ import os
 import time
 from dataclasses import asdict
 
+# Chains already run in parallel, one per core: XLA's own CPU threads would only compete with
+# them (measured: 3.3 -> 2.0 ms per gradient at 1,000 subjects). Set before JAX starts.
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pymc.model.transform.optimization import freeze_dims_and_data
 
 from camg_bayes import __version__, seeds
 from camg_bayes.cohort import data_hash, load_cohort
-from camg_bayes.draws import INTEGRATED, Draws, integrated_dataset, pointwise_dataset
+from camg_bayes.draws import (
+    INTEGRATED,
+    PRIOR_DENSITY,
+    Draws,
+    integrated_dataset,
+    pointwise_dataset,
+    prior_dataset,
+    subject_quantities,
+)
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.fitting.settings import SamplerSettings
 from camg_bayes.model.build import build_model, population_parameters
@@ -97,9 +112,13 @@ def fit(
     tree = _sample(model, design, config, settings, progressbar)
     elapsed = time.perf_counter() - start
     draws = Draws.from_posterior(tree["posterior"].to_dataset(), config, source="fit")
+    tree["posterior"] = xr.DataTree(
+        tree["posterior"].to_dataset().merge(subject_quantities(draws, design))
+    )
     tree["log_likelihood"] = xr.DataTree(pointwise_dataset(draws, design))
     rng = seeds.generator(seed, "loo")
     tree[INTEGRATED] = xr.DataTree(integrated_dataset(draws, design, rng=rng))
+    tree[PRIOR_DENSITY] = xr.DataTree(prior_dataset(draws, design, rng=rng))
     tree["cohort"] = xr.DataTree(ds.drop_attrs())
     tree.attrs.update(_provenance(ds, config, settings, model, tree, elapsed))
     return Fit(tree)
@@ -107,6 +126,16 @@ def fit(
 
 def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progressbar: bool):
     """Run NUTS (nutpie) from data-informed starting points; the posterior DataTree."""
+    compile_kwargs = {}
+    if settings.backend == "jax":
+        # JAX needs static shapes; freeze here so that the jittered variables are this
+        # model's own (nutpie would otherwise freeze a copy)
+        model = freeze_dims_and_data(model)
+        compile_kwargs = {"gradient_backend": "jax", "freeze_model": False}
+    compile_kwargs |= {
+        "jitter_rvs": jitter_variables(model),
+        "initial_points": initial_values(design, config, random_seed=settings.random_seed),
+    }
     return pm.sample(
         draws=settings.draws,
         tune=settings.tune,
@@ -118,10 +147,8 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
         quiet=True,
         compute_convergence_checks=False,
         nuts={"target_accept": settings.target_accept, "maxdepth": settings.max_treedepth},
-        compile_kwargs={
-            "jitter_rvs": jitter_variables(model),
-            "initial_points": initial_values(design, config, random_seed=settings.random_seed),
-        },
+        backend=settings.backend,
+        compile_kwargs=compile_kwargs,
     )
 
 

@@ -3,16 +3,21 @@ r"""The hierarchical PyMC model of Ca and Mg status: ``build_model(cohort, confi
 Structure (every mechanism comes from :mod:`camg_bayes.physiology.state`, which calls
 the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
 
-* **Usual intake.** Per subject, log usual Mg and Ca intake are bivariate normal around
-  sex- (and age-, site-) specific means with a between-person correlation
-  (non-centred). Each 24-h recall is a log-normal reading of usual intake with
-  within-person error, entered through its sufficient statistics; subjects with repeats
-  identify the within-person SD.
-* **Absorption and balance.** Competitive, timing-dependent Mg absorption; Mg stores
-  at balance with absorption, with a subject deviation (non-centred) and population
-  parameters by sex, plus a ``site`` level when the cohort has sites.
-* **Ca and PTH.** A subject Ca set-point deviation (non-centred); PTH and urine Ca carry
-  between-subject deviations that are integrated out analytically.
+* **Subjects.** Five latents per subject (:mod:`camg_bayes.physiology.variation`): log
+  usual Mg and Ca intake (bivariate normal around sex-, age- and site-specific means), a
+  gut and a renal deviation of Mg handling (each a normal core with an exponential tail:
+  gut loss, renal wasting), and the Ca set point. The sampler moves them in coordinates
+  whitened by each subject's own readings (:mod:`camg_bayes.model.whiten`).
+* **Intake.** Each 24-h recall is a log-normal reading of usual intake, entered through
+  its sufficient statistics; subjects with repeats identify the within-person SD.
+* **Absorption and balance.** Competitive, timing-dependent Mg absorption; Mg stores at
+  balance with absorption and renal handling, population parameters by sex, a ``site``
+  level when the cohort has sites, and the effects of diuretics, PPIs, diabetes and
+  alcohol on the renal and gut deviations.
+* **Ca and PTH.** PTH and urine Ca carry between-subject deviations that are integrated
+  out analytically. Between- and within-person SDs that compete for the same readings are
+  parameterised by their total and its between-person share
+  (:mod:`camg_bayes.physiology.parameters`).
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
   paths share.
@@ -31,11 +36,12 @@ import pytensor.tensor as pt
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design, build_design
 from camg_bayes.model.priors import Prior
+from camg_bayes.model.whiten import anchors, latents_from_coordinates
 from camg_bayes.physiology.observation import expectations, mean_variance, ss_shape_rate
-from camg_bayes.physiology.state import intake_latents, site_effect, steady_state
+from camg_bayes.physiology.parameters import expand
+from camg_bayes.physiology.state import site_effect, steady_state
+from camg_bayes.physiology.variation import LATENTS, prior_logpdf
 
-#: Per-subject quantities kept as deterministics in the posterior.
-SUBJECT_DETERMINISTICS = ("serum_mg_true", "mg_status")
 SITE_PARAMETERS = ("site_intake_sd", "site_status_sd")
 
 
@@ -86,16 +92,21 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
     cohort : xarray.Dataset or Design
         A validated cohort (:func:`camg_bayes.cohort.read_cohort`) or its design.
     config : ModelConfig, optional
-        Priors and switches; the defaults (:func:`camg_bayes.priors.load_config`) if None.
+        Priors and switches; the defaults (:func:`camg_bayes.model.config.load_config`) if
+        None.
 
     Returns
     -------
     pymc.Model
         Free variables: the population parameters of ``config`` (not the fixed ones),
-        ``site_intake`` and ``site_status`` (zero-sum) when there are sites, and per subject
-        ``intake_z`` (subject x mineral), ``status_z`` and ``ca_z``. Deterministics:
-        ``serum_mg_true`` and ``mg_status`` (subject). Observed: ``<column>_mean`` and,
-        for subjects with repeats, ``<column>_ss`` for each measurement present.
+        ``site_intake_basis`` and ``site_status_basis`` (the zero-sum site offsets
+        ``site_intake`` and ``site_status`` in an orthonormal basis) when there are sites, and
+        ``latent_z`` (subject x latent), the subjects' latents in the sampler's coordinates
+        (:mod:`camg_bayes.model.whiten`). Potential: ``latent_prior`` (the latents' prior
+        and the Jacobian). Per-subject quantities (true serum Mg, stores) are computed after
+        sampling (:func:`camg_bayes.draws.subject_quantities`). Observed: ``<column>_mean``
+        and, for subjects with repeats,
+        ``<column>_ss`` for each measurement present.
 
     Examples
     --------
@@ -110,7 +121,7 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
     coords = {
         "subject": design.subjects,
         "sex": ["F", "M"],
-        "mineral": ["mg", "ca"],
+        "latent": list(LATENTS),
     }
     if design.sites:
         coords["site"] = list(design.sites)
@@ -120,68 +131,25 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
             coords[f"{column}_repeat"] = design.subjects[summary.subject[summary.repeated]]
 
     with pm.Model(coords=coords) as model:
-        theta = {
-            name: prior_variable(config.priors[name]) for name in used_parameters(config, design)
-        }
+        theta = expand(
+            {name: prior_variable(config.priors[name]) for name in used_parameters(config, design)}
+        )
         cov = {
             key: pm.Data(key, np.asarray(value, dtype=float), dims="subject")
             for key, value in design.cov.items()
             if key != "site"
         }
         cov["site_intake"], cov["site_status"] = _site_offsets(theta, design)
-
-        z = pm.Normal("intake_z", 0.0, 1.0, dims=("subject", "mineral"))
-        log_mg, log_ca = intake_latents(theta, cov, z[:, 0], z[:, 1])
-        latent = {
-            "log_intake_mg": log_mg,
-            "log_intake_ca": log_ca,
-            "status_z": _mixed_deviation(
-                "status_z", theta["mg_status_sd"], _has(design, "serum_mg")
-            ),
-            "ca_z": _mixed_deviation(
-                "ca_z", theta["ca_ion_sd"], _has(design, "serum_ca", "ionized_ca")
-            ),
-        }
+        zeta = pm.Flat("latent_z", dims=("subject", "latent"))
+        latent, log_jacobian = latents_from_coordinates(theta, cov, zeta, anchors(design))
+        pm.Potential(
+            "latent_prior", prior_logpdf(theta, cov, latent) + log_jacobian, dims="subject"
+        )
         state = steady_state(
             theta, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"]
         )
-        for name in SUBJECT_DETERMINISTICS:
-            pm.Deterministic(name, state[name], dims="subject")
         _likelihood(theta, state, design)
     return model
-
-
-def _has(design: Design, *columns: str) -> np.ndarray:
-    """Subjects with at least one reading of any of ``columns``."""
-    mask = np.zeros(design.n, dtype=bool)
-    for column in columns:
-        if column in design.summaries:
-            mask[design.summaries[column].subject] = True
-    return mask
-
-
-def _mixed_deviation(name: str, sd, strong: np.ndarray):
-    """Standardised subject deviations, centred where the subject's own data are strong.
-
-    A subject with a direct reading (serum Mg for the Mg deviation, serum or ionized Ca for
-    the Ca deviation) has a likelihood at least as sharp as the population prior, so the
-    centred form samples best; without one the prior dominates and the non-centred form
-    avoids the funnel. The two sets are sampled as ``<name>_centred`` (scale ``sd``) and
-    ``<name>_noncentred`` (scale 1), and ``<name>`` (standardised, all subjects) is kept.
-    """
-    order = np.concatenate([np.flatnonzero(strong), np.flatnonzero(~strong)])
-    inverse = np.argsort(order)
-    parts = []
-    model = pm.modelcontext(None)
-    subjects = np.asarray(model.coords["subject"])
-    if strong.any():
-        model.add_coord(f"{name}_centred_subject", subjects[strong])
-        raw = pm.Normal(f"{name}_centred", 0.0, sd, dims=f"{name}_centred_subject")
-        parts.append(raw / sd)
-    if (~strong).any():
-        model.add_coord(f"{name}_noncentred_subject", subjects[~strong])
-        parts.append(pm.Normal(f"{name}_noncentred", 0.0, 1.0, dims=f"{name}_noncentred_subject"))
-    return pm.Deterministic(name, pt.concatenate(parts)[inverse], dims="subject")
 
 
 def _site_offsets(theta: dict, design: Design):
@@ -189,15 +157,29 @@ def _site_offsets(theta: dict, design: Design):
     if not design.sites:
         zero = np.zeros(design.n)
         return zero, zero
+    basis = zero_sum_basis(len(design.sites))
+    pm.modelcontext(None).add_coord("site_basis", np.arange(basis.shape[1]))
     offsets = []
     for level, sd in (("intake", "site_intake_sd"), ("status", "site_status_sd")):
         # Zero-sum: the population means are those of the average site, so the sex-specific
-        # means and a common shift of all sites are not a non-identified direction.
-        # Centred: each site's offset is pinned by its own subjects; the boundary-avoiding
-        # prior on the site SD keeps the sampler out of the funnel near SD = 0.
-        offset = pm.ZeroSumNormal(f"site_{level}", sigma=theta[sd], dims="site")
+        # means and a common shift of all sites are not a non-identified direction. The
+        # offsets are an orthonormal basis of the zero-sum space times independent normals,
+        # which is the zero-sum normal distribution. Centred: each site's offset is pinned
+        # by its own subjects; the boundary-avoiding prior on the site SD keeps the sampler
+        # out of the funnel near SD = 0.
+        raw = pm.Normal(f"site_{level}_basis", 0.0, theta[sd], dims="site_basis")
+        offset = pm.Deterministic(f"site_{level}", pt.dot(basis, raw), dims="site")
         offsets.append(site_effect(offset, design.cov["site"]))
     return offsets[0], offsets[1]
+
+
+def zero_sum_basis(n: int) -> np.ndarray:
+    """An ``(n, n - 1)`` orthonormal basis of the vectors that sum to zero (Helmert)."""
+    basis = np.zeros((n, n - 1))
+    for k in range(1, n):
+        basis[:k, k - 1] = 1.0 / np.sqrt(k * (k + 1))
+        basis[k, k - 1] = -k / np.sqrt(k * (k + 1))
+    return basis
 
 
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
@@ -229,4 +211,5 @@ def population_parameters(model: pm.Model) -> list[str]:
         for rv in model.free_RVs
         if not any(d.endswith("subject") for d in (dims.get(rv.name) or ()))
     ]
-    return names
+    # site offsets are reported as offsets (deterministic), not in their zero-sum basis
+    return [name.removesuffix("_basis") for name in names]

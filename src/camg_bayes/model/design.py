@@ -101,6 +101,7 @@ def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple
     if len(sites) < 2:  # one site is no grouping: its offset is the intercept
         sites = ()
     site_index = np.array([sites.index(s) if s in sites else -1 for s in site_labels], dtype=int)
+    diuretic = ds["diuretic"].values
     cov = {
         "male": male,
         "age_decades": np.where(np.isfinite(age), (age - age_ref) / 10.0, 0.0),
@@ -108,6 +109,11 @@ def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple
         "supp_mg": np.nan_to_num(supp_mg, nan=0.0),
         "supp_ca": np.nan_to_num(supp_ca, nan=0.0),
         "apart": apart,
+        "thiazide": np.isin(diuretic, ("thiazide", "both")).astype(float),
+        "loop_diuretic": np.isin(diuretic, ("loop", "both")).astype(float),
+        "ppi": (ds["ppi"].values == "yes").astype(float),
+        "diabetes": (ds["diabetes"].values == "yes").astype(float),
+        "alcohol_g": np.nan_to_num(row_mean(ds["alcohol_g"].values), nan=0.0),
         "site": site_index,
     }
     return cov, sites
@@ -138,6 +144,41 @@ def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, 
     return corrected, extra
 
 
+def urine_completeness(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    r"""Log fraction of each 24-h urine collection collected, from its creatinine.
+
+    Creatinine excretion is steady, so a collection whose creatinine falls short of what is
+    expected for the subject's sex and age was probably incomplete. With the log fraction
+    collected :math:`c \sim N(\mu_c, \sigma_c^2)` and the observed log ratio of creatinine
+    to its expectation :math:`\rho = c + \epsilon`, :math:`\epsilon \sim N(0, \sigma_r^2)`
+    (muscle mass), the collection's fraction is estimated by its normal posterior
+    :math:`\hat c = \mu_c + w(\rho - \mu_c)`, :math:`w = \sigma_c^2 / (\sigma_c^2 +
+    \sigma_r^2)`, with variance :math:`(1 - w)\sigma_c^2`. Without creatinine,
+    :math:`\hat c = \mu_c` and the variance is :math:`\sigma_c^2`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        :math:`\hat c` and its variance, ``(subject, occasion)``.
+    """
+    value = {name: config.priors[name].center() for name in config.priors}
+    male = np.where(ds["sex"].values == "M", 1.0, np.where(ds["sex"].values == "F", 0.0, 0.5))
+    log_ref = np.log(value["urine_creatinine_ref"][0]) + male * np.log(
+        value["urine_creatinine_ref"][1] / value["urine_creatinine_ref"][0]
+    )
+    age = row_mean(ds["age_years"].values)
+    decades = np.where(np.isfinite(age), (age - float(value["age_ref"])) / 10.0, 0.0)
+    expected = log_ref + float(value["urine_creatinine_age_slope"]) * decades
+    mean, sd = float(value["urine_completeness_mean"]), float(value["urine_completeness_sd"])
+    weight = sd**2 / (sd**2 + float(value["urine_creatinine_sd"]) ** 2)
+    creatinine = ds["urine_creatinine"].values
+    ratio = np.log(np.maximum(creatinine, 0.1)) - expected[:, None]
+    known = np.isfinite(creatinine)
+    estimate = np.where(known, mean + weight * (ratio - mean), mean)
+    variance = np.where(known, (1.0 - weight) * sd**2, sd**2)
+    return estimate, variance
+
+
 def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
     """Turn a validated cohort into a :class:`Design`.
 
@@ -149,6 +190,7 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
         Supplies the reference age, eGFR and albumin.
     """
     cov, sites = subject_covariates(ds, config)
+    completeness, completeness_var = urine_completeness(ds, config)
     readings, summaries = {}, {}
     for measurement in MEASUREMENTS:
         extra = None
@@ -157,6 +199,12 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
         else:
             values = ds[measurement.column].values
         transformed = to_model_scale(measurement, values)
+        if measurement.column in ("urine_mg", "urine_ca"):
+            # what a complete collection would have held, and the uncertainty of that
+            transformed = transformed - completeness
+            have = np.isfinite(transformed)
+            count = np.maximum(have.sum(axis=1), 1)
+            extra = np.sqrt(np.where(have, completeness_var, 0.0).sum(axis=1)) / count
         readings[measurement.column] = transformed
         summary: Summary = summarise(transformed, extra)
         if len(summary.subject):

@@ -18,26 +18,35 @@ from camg_bayes.errors import ConfigError
 PARAMETERS: dict[str, str | None] = {
     name: None
     for name in (
-        "intake_mg_age_slope intake_ca_age_slope intake_mg_sd intake_ca_sd intake_corr "
-        "recall_mg_sd recall_ca_sd site_intake_sd age_ref meals_per_day mg_abs_km "
-        "mg_abs_frac_ref mg_abs_load_ref mg_abs_ca_load_ref mg_abs_f_para mg_ca_competition "
-        "ca_abs_km ca_abs_f_sat0 ca_abs_f_para "
-        "mg_absorbed_ref mg_balance_elasticity mg_status_sd mg_status_age_slope "
+        "intake_mg_age_slope intake_ca_age_slope intake_corr recall_mg_total_sd "
+        "recall_mg_share recall_ca_total_sd recall_ca_share site_intake_sd age_ref "
+        "meals_per_day mg_abs_km mg_abs_frac_ref mg_abs_load_ref mg_abs_ca_load_ref "
+        "mg_abs_f_para mg_ca_competition ca_abs_km ca_abs_f_sat0 ca_abs_f_para "
+        "mg_absorbed_ref mg_balance_elasticity mg_status_age_slope renal_total_sd "
+        "renal_tail_share gut_total_sd gut_tail_share renal_thiazide renal_loop "
+        "renal_diabetes renal_alcohol gut_ppi "
         "site_status_sd mg_casr_slope mg_gfr_elasticity egfr_ref serum_mg_max "
-        "mg_status_scale serum_mg_sd sweat_mg_loss mg_ultrafilterable urine_mg_sd ca_ion_sd "
+        "mg_status_scale serum_mg_sd sweat_mg_loss mg_ultrafilterable urine_mg_sd "
         "ca_ion_absorption_slope ca_absorbed_ref ca_ion_age_slope ca_ion_ref "
-        "ca_total_per_ionized albumin_ca_slope albumin_ref albumin_sd serum_ca_sd "
-        "ionized_ca_sd ca_mg_drop_max pth_tissue_mid pth_tissue_width pth_age_slope "
-        "pth_gfr_slope pth_between_sd pth_within_sd pth_hill pth_min_ratio pth_max_ratio "
-        "pth_mg_rise pth_mg_rise_mid pth_mg_rise_width pth_mg_suppress_mid "
-        "pth_mg_suppress_width urine_ca_fraction urine_ca_ca_slope "
-        "urine_ca_pth_slope urine_ca_gfr_elasticity urine_ca_between_sd urine_ca_within_sd"
+        "ca_total_per_ionized albumin_ca_slope albumin_ref albumin_sd serum_ca_total_sd "
+        "serum_ca_share ionized_ca_sd ca_mg_drop_max pth_tissue_mid pth_tissue_width "
+        "pth_age_slope pth_gfr_slope pth_total_sd pth_share pth_hill pth_min_ratio "
+        "pth_max_ratio pth_mg_rise pth_mg_rise_mid pth_mg_rise_width pth_mg_suppress_mid "
+        "pth_mg_suppress_width urine_ca_fraction urine_ca_ca_slope urine_ca_pth_slope "
+        "urine_ca_gfr_elasticity urine_ca_total_sd urine_ca_share urine_creatinine_age_slope "
+        "urine_creatinine_sd urine_completeness_sd urine_completeness_mean"
     ).split()
 } | {
     name: "sex"
-    for name in ("intake_mg_median", "intake_ca_median", "mg_status_ref", "ca_ion_set", "pth_ref")
+    for name in (
+        "intake_mg_median",
+        "intake_ca_median",
+        "mg_status_ref",
+        "ca_ion_set",
+        "pth_ref",
+        "urine_creatinine_ref",
+    )
 }
-
 
 #: Distribution -> its parameters, in order.
 DISTRIBUTIONS: dict[str, tuple[str, ...]] = {

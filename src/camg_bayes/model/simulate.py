@@ -19,8 +19,10 @@ import pandas as pd
 
 from camg_bayes import __version__
 from camg_bayes.model.config import ModelConfig, load_config
+from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import BY_COLUMN, draw, location, sds
-from camg_bayes.physiology.state import deficient, intake_latents, steady_state
+from camg_bayes.physiology.parameters import expand
+from camg_bayes.physiology.state import deficient, steady_state
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Schedule:
         Share with eGFR.
     mg_supplement, ca_supplement : tuple of float
         Share of (women, men) taking each supplement.
+    thiazide, loop_diuretic, ppi, diabetes : float
+        Share exposed (thiazide and loop diuretics independently; both gives "both").
+    drinkers : float
+        Share who drink alcohol (g/d log-normal, median 10 g/d).
+    exposures_recorded : bool
+        Whether the cohort has the diuretic, ppi, diabetes and alcohol_g columns.
     """
 
     second_recall: float = 0.8
@@ -63,6 +71,12 @@ class Schedule:
     egfr: float = 0.85
     mg_supplement: tuple = (0.2, 0.15)
     ca_supplement: tuple = (0.3, 0.15)
+    thiazide: float = 0.08
+    loop_diuretic: float = 0.04
+    ppi: float = 0.10
+    diabetes: float = 0.10
+    drinkers: float = 0.5
+    exposures_recorded: bool = True
 
 
 @dataclass
@@ -146,17 +160,10 @@ def simulate(
     rng = np.random.default_rng(random_seed)
     theta = _population(config, params)
     people = _people(n_subjects, theta, n_sites, schedule, rng)
-    z1, z2 = rng.normal(size=(2, n_subjects))
-    log_mg, log_ca = intake_latents(theta, people["cov"], z1, z2)
-    latent = {
-        "log_intake_mg": log_mg,
-        "log_intake_ca": log_ca,
-        "status_z": rng.normal(size=n_subjects),
-        "ca_z": rng.normal(size=n_subjects),
-    }
+    latent = variation.sample(theta, people["cov"], rng, (n_subjects,))
     switch = config.switches["mg_dependent_pth"]
     state = steady_state(theta, people["cov"], latent, mg_dependent_pth=switch)
-    readings = _draw_readings(theta, state, schedule, rng, n_subjects)
+    readings = _draw_readings(theta, state, schedule, rng, people["cov"])
     ids = np.array([f"S{i + 1:05d}" for i in range(n_subjects)])
     cohort = _assemble(ids, readings, people, n_sites, schedule, rng)
     truth = _truth(ids, state, latent, people, config.threshold)
@@ -182,7 +189,7 @@ def _population(config: ModelConfig, params: dict | None) -> dict:
         if name not in theta:
             raise KeyError(f"unknown parameter {name!r}")
         theta[name] = np.broadcast_to(np.asarray(value, dtype=float), theta[name].shape).copy()
-    return theta
+    return expand(theta)
 
 
 def _people(n: int, theta: dict, n_sites: int, schedule: Schedule, rng) -> dict:
@@ -202,6 +209,12 @@ def _people(n: int, theta: dict, n_sites: int, schedule: Schedule, rng) -> dict:
     supp_ca = np.where(takes_ca, rng.choice([300.0, 500.0, 600.0, 1000.0, 1200.0], n), 0.0)
     both = takes_mg & takes_ca
     apart = np.where(both, rng.random(n) < 0.5, False).astype(float)
+    exposed = {
+        name: (rng.random(n) < getattr(schedule, name)).astype(float)
+        for name in ("thiazide", "loop_diuretic", "ppi", "diabetes")
+    }
+    drinks = rng.random(n) < schedule.drinkers
+    alcohol = np.where(drinks, np.round(np.exp(rng.normal(np.log(10.0), 0.8, n)), 0), 0.0)
     cov = {
         "male": male,
         "age_decades": (age - float(theta["age_ref"])) / 10.0,
@@ -209,6 +222,8 @@ def _people(n: int, theta: dict, n_sites: int, schedule: Schedule, rng) -> dict:
         "supp_mg": supp_mg,
         "supp_ca": supp_ca,
         "apart": apart,
+        **exposed,
+        "alcohol_g": alcohol,
         "site_intake": site_intake[site] if n_sites else np.zeros(n),
         "site_status": site_status[site] if n_sites else np.zeros(n),
     }
@@ -246,14 +261,16 @@ def _truth(ids, state: dict, latent: dict, people: dict, threshold: float) -> pd
             "ca_ion_true": state["ca_ion_true"],
             "pth_expected": state["pth_expected"],
             "urine_ca_expected": state["urine_ca_expected"],
-            "status_z": latent["status_z"],
-            "ca_z": latent["ca_z"],
+            "gut": latent["gut"],
+            "renal": latent["renal"],
+            "ca_dev": latent["ca_dev"],
         }
     )
 
 
-def _draw_readings(theta, state, schedule: Schedule, rng, n):
+def _draw_readings(theta, state, schedule: Schedule, rng, cov: dict):
     """Readings of every measurement on the two-occasion schedule, natural units."""
+    n = len(cov["male"])
     occasions = 2
     recall = np.ones((n, occasions), bool)
     recall[:, 1] = rng.random(n) < schedule.second_recall
@@ -297,11 +314,34 @@ def _draw_readings(theta, state, schedule: Schedule, rng, n):
     used = np.where(measured_albumin, albumin, albumin_level[:, None])
     out["serum_ca"] = out["serum_ca"] - slope * (ref - used)
     out["albumin"] = np.where(measured_albumin, albumin, np.nan)
-    creatinine = np.where(rng.random(n) < 0.5, 11.0, 15.0)[:, None] * np.exp(
-        rng.normal(0.0, 0.15, (n, occasions))
-    )
-    out["urine_creatinine"] = np.where(urine, creatinine, np.nan)
+    out |= _collections(theta, cov, out, urine, rng)
     return out
+
+
+def _collections(theta, cov: dict, out: dict, urine: np.ndarray, rng) -> dict:
+    """24-h urines as collected: a fraction of the day's urine, and its creatinine.
+
+    The log fraction collected is normal (``urine_completeness_mean``, ``_sd``); the
+    subject's creatinine excretion deviates from its expectation for sex and age by the
+    muscle-mass SD; urine Mg, Ca and creatinine of a collection share its fraction.
+    """
+    shape = urine.shape
+    fraction = rng.normal(
+        float(theta["urine_completeness_mean"]), float(theta["urine_completeness_sd"]), shape
+    )
+    ref = np.log(theta["urine_creatinine_ref"])
+    expected = (
+        ref[0]
+        + cov["male"] * (ref[1] - ref[0])
+        + float(theta["urine_creatinine_age_slope"]) * cov["age_decades"]
+        + rng.normal(0.0, float(theta["urine_creatinine_sd"]), shape[0])
+    )
+    creatinine = np.exp(expected[:, None] + fraction)
+    return {
+        "urine_mg": out["urine_mg"] * np.exp(fraction),
+        "urine_ca": out["urine_ca"] * np.exp(fraction),
+        "urine_creatinine": np.where(urine, creatinine, np.nan),
+    }
 
 
 _ROUNDING = {
@@ -316,6 +356,18 @@ _ROUNDING = {
     "urine_ca": 2,
     "urine_creatinine": 2,
 }
+
+
+def _exposure_columns(cov: dict) -> dict:
+    """The cohort columns of the exposures that shift renal and gut handling."""
+    thiazide, loop = cov["thiazide"] > 0, cov["loop_diuretic"] > 0
+    diuretic = np.where(thiazide & loop, "both", np.where(thiazide, "thiazide", "none"))
+    return {
+        "diuretic": np.where(loop & ~thiazide, "loop", diuretic),
+        "ppi": np.where(cov["ppi"] > 0, "yes", "no"),
+        "diabetes": np.where(cov["diabetes"] > 0, "yes", "no"),
+        "alcohol_g": cov["alcohol_g"],
+    }
 
 
 def _assemble(ids, readings: dict, people: dict, n_sites: int, schedule: Schedule, rng):
@@ -336,6 +388,9 @@ def _assemble(ids, readings: dict, people: dict, n_sites: int, schedule: Schedul
         frame["supp_ca"] = people["supp_ca"]
         frame["supp_mg"] = people["supp_mg"]
         frame["supp_timing"] = people["timing"]
+        if schedule.exposures_recorded:
+            for column, values in _exposure_columns(people["cov"]).items():
+                frame[column] = values
         keep = np.isfinite(np.column_stack([readings[c][:, occasion] for c in _ROUNDING])).any(
             axis=1
         )

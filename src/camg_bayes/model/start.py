@@ -20,13 +20,13 @@ from camg_bayes.physiology.observation import BY_COLUMN, from_model_scale
 def jitter_variables(model: pm.Model) -> set:
     """Variables whose starting values are jittered between chains.
 
-    Only the standardised subject deviates (prior scale 1) are jittered, by U(-1, 1).
+    Only the subjects' whitened coordinates (scale about 1) are jittered, by U(-1, 1).
     Population parameters start at their prior centres: a U(-1, 1) jitter on the
     transformed scale of a parameter whose prior SD is 0.03 starts a chain 30 SDs out,
     where one chain of four was seen to stall at N = 5000.
     """
     names = [rv.name for rv in model.free_RVs]
-    return {model[n] for n in names if n == "intake_z" or n.endswith("_noncentred")}
+    return {model[n] for n in names if n == "latent_z"}
 
 
 def initial_values(

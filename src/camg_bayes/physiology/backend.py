@@ -22,8 +22,12 @@ _OPERATIONS = {
     "sqrt": (np.sqrt, pt.sqrt),
     "sigmoid": (special.expit, pt.sigmoid),
     "concatenate": (np.concatenate, pt.concatenate),
-    "zeros_like": (np.zeros_like, pt.zeros_like),
     "take": (np.take, pt.take),
+    "where": (np.where, pt.switch),
+    "maximum": (np.maximum, pt.maximum),
+    "minimum": (np.minimum, pt.minimum),
+    "erfc": (special.erfc, pt.erfc),
+    "erfcx": (special.erfcx, pt.erfcx),
 }
 _NumpyOps = type("_NumpyOps", (), {k: staticmethod(v[0]) for k, v in _OPERATIONS.items()})
 _TensorOps = type("_TensorOps", (), {k: staticmethod(v[1]) for k, v in _OPERATIONS.items()})
@@ -32,3 +36,18 @@ _TensorOps = type("_TensorOps", (), {k: staticmethod(v[1]) for k, v in _OPERATIO
 def namespace(*args):
     """Return the array operations for the inputs: pytensor if any input is a tensor."""
     return _TensorOps if any(isinstance(a, Variable) for a in args) else _NumpyOps
+
+
+def log_ndtr(x):
+    """Log of the standard normal CDF, the same formula for numpy and pytensor.
+
+    For ``x < -1`` it uses the scaled complementary error function, which stays accurate
+    far into the left tail; elsewhere ``log1p(-erfc(x / sqrt 2) / 2)``.
+    """
+    xp = namespace(x)
+    # each branch only ever sees its own range, so neither (nor its gradient) overflows
+    low = xp.minimum(x, -1.0) / np.sqrt(2.0)
+    high = xp.maximum(x, -1.0) / np.sqrt(2.0)
+    left = xp.log(xp.erfcx(-low) / 2.0) - low**2
+    right = xp.log1p(-xp.erfc(high) / 2.0)
+    return xp.where(x < -1.0, left, right)

@@ -16,9 +16,6 @@ from __future__ import annotations
 from camg_bayes.physiology import absorption, calcium, magnesium
 from camg_bayes.physiology.backend import namespace
 
-#: Latent variables of one subject, all on an unconstrained scale.
-LATENTS = ("log_intake_mg", "log_intake_ca", "status_z", "ca_z")
-
 
 def by_sex(value, male):
     """Select the F/M level of a ``sex`` parameter; ``male = 0.5`` averages the two.
@@ -68,46 +65,6 @@ def intake_location(theta: dict, cov: dict):
     return mu_mg, mu_ca
 
 
-def intake_latents(theta: dict, cov: dict, z_mg, z_ca):
-    """Log usual intakes from standard-normal deviates (non-centred, correlated).
-
-    Parameters
-    ----------
-    theta, cov : dict
-        See :func:`intake_location`.
-    z_mg, z_ca : array_like
-        Independent standard-normal deviates.
-
-    Returns
-    -------
-    tuple
-        ``(log_intake_mg, log_intake_ca)``, log(mg/d), with between-person SDs
-        ``intake_mg_sd``, ``intake_ca_sd`` and correlation ``intake_corr``.
-    """
-    xp = namespace(theta["intake_corr"], z_mg)
-    mu_mg, mu_ca = intake_location(theta, cov)
-    rho = theta["intake_corr"]
-    log_mg = mu_mg + theta["intake_mg_sd"] * z_mg
-    log_ca = mu_ca + theta["intake_ca_sd"] * (rho * z_mg + xp.sqrt(1.0 - rho**2) * z_ca)
-    return log_mg, log_ca
-
-
-def latents_from_standard(theta: dict, cov: dict, u) -> dict:
-    """The four latents of :data:`LATENTS` from standardised deviates ``u`` (last axis 4).
-
-    ``u[..., 0]`` and ``u[..., 1]`` are the intake deviates (see :func:`intake_latents`),
-    ``u[..., 2]`` the Mg status deviation and ``u[..., 3]`` the Ca set-point deviation;
-    all are N(0, 1) a priori.
-    """
-    log_mg, log_ca = intake_latents(theta, cov, u[..., 0], u[..., 1])
-    return {
-        "log_intake_mg": log_mg,
-        "log_intake_ca": log_ca,
-        "status_z": u[..., 2],
-        "ca_z": u[..., 3],
-    }
-
-
 def mg_saturable_slope(theta: dict):
     """Fraction the saturable Mg pathway absorbs at vanishing load, ``f_sat0``.
 
@@ -138,7 +95,7 @@ def site_effect(offsets, index):
         ``(..., subject)``. A zero is appended to the sites, so index -1 picks it.
     """
     xp = namespace(offsets)
-    padded = xp.concatenate([offsets, xp.zeros_like(offsets[..., :1])], axis=-1)
+    padded = xp.concatenate([offsets, 0.0 * offsets[..., :1]], axis=-1)
     return xp.take(padded, index, axis=-1)
 
 
@@ -156,11 +113,14 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
         Population parameters.
     cov : dict
         ``male``, ``age_decades``, ``egfr`` (mL/min/1.73 m²), ``supp_mg``, ``supp_ca``
-        (mg/d), ``apart`` (0/1), ``site_status`` (site offset on log stores).
+        (mg/d), ``apart`` (0/1), ``site_intake``, ``site_status`` (site offsets), and the
+        exposures ``thiazide``, ``loop_diuretic``, ``ppi``, ``diabetes`` (0/1) and
+        ``alcohol_g`` (g/d).
     latent : dict
-        ``log_intake_mg``, ``log_intake_ca`` (log usual dietary intake, mg/d),
-        ``status_z`` (standardised Mg status deviation) and ``ca_z`` (standardised Ca
-        set-point deviation).
+        The subject's latents (:data:`camg_bayes.physiology.variation.LATENTS`):
+        ``log_intake_mg``, ``log_intake_ca`` (log usual dietary intake, mg/d), ``gut``
+        (deviation of log net Mg absorption), ``renal`` (loss of log Mg stores from renal
+        handling) and ``ca_dev`` (deviation of the ionized Ca set point, mmol/L).
     mg_dependent_pth : bool
         False for the model variant in which PTH ignores Mg.
 
@@ -168,6 +128,8 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
     -------
     dict
         ``intake_mg``, ``intake_ca`` (mg/d); ``absorbed_mg``, ``absorbed_ca`` (mg/d);
+        ``absorbed_mg_diet`` (what absorption would be with an average gut, mg/d);
+        ``gut_total``, ``renal_total`` (the deviations with the exposures' effects);
         ``ca_ion_base`` (ionized Ca without the Mg effect, mmol/L); ``renal_factor``;
         ``mg_status`` (fraction of replete stores); ``serum_mg_true`` (mmol/L);
         ``urine_mg_true`` (mmol/d); ``femg`` (fraction); ``ca_ion_true`` (mmol/L);
@@ -181,16 +143,17 @@ def steady_state(theta: dict, cov: dict, latent: dict, *, mg_dependent_pth: bool
     point (:func:`_calcium_set_point`), Mg balance (:func:`_magnesium_balance`), PTH and
     ionized Ca (:func:`_pth_and_calcium`), urine and total Ca (:func:`_calcium_outputs`).
     """
-    xp = namespace(*theta.values(), *latent.values())
-    state = _absorption(theta, cov, latent, xp)
-    state["ca_ion_base"] = _calcium_set_point(theta, cov, latent, state["absorbed_ca"], xp)
+    xp = namespace(*theta.values(), *latent.values(), *cov.values())
+    state = absorption_step(theta, cov, latent, xp)
+    state["renal_total"] = renal_loss(theta, cov, latent["renal"])
+    state["ca_ion_base"] = calcium_set_point(theta, cov, latent, state["absorbed_ca"], xp)
     state |= _magnesium_balance(theta, cov, latent, state, xp)
     state |= _pth_and_calcium(theta, cov, state, mg_dependent_pth, xp)
     state |= _calcium_outputs(theta, cov, state, xp)
     return state
 
 
-def _absorption(t: dict, cov: dict, latent: dict, xp) -> dict:
+def absorption_step(t: dict, cov: dict, latent: dict, xp) -> dict:
     """Usual intakes and the Mg and Ca absorbed from them and the supplements, mg/d."""
     intake_mg = xp.exp(latent["log_intake_mg"])
     intake_ca = xp.exp(latent["log_intake_ca"])
@@ -208,6 +171,7 @@ def _absorption(t: dict, cov: dict, latent: dict, xp) -> dict:
         competition=t["mg_ca_competition"],
         ca_load_ref=t["mg_abs_ca_load_ref"],
     )
+    gut_total = latent["gut"] + t["gut_ppi"] * cov["ppi"]
     absorbed_ca = absorption.ca_absorbed(
         intake_ca,
         cov["supp_ca"],
@@ -219,12 +183,14 @@ def _absorption(t: dict, cov: dict, latent: dict, xp) -> dict:
     return {
         "intake_mg": intake_mg,
         "intake_ca": intake_ca,
-        "absorbed_mg": absorbed_mg,
+        "absorbed_mg_diet": absorbed_mg,
+        "gut_total": gut_total,
+        "absorbed_mg": absorbed_mg * xp.exp(gut_total),
         "absorbed_ca": absorbed_ca,
     }
 
 
-def _calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
+def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
     """Ionized Ca before any Mg effect, mmol/L.
 
     The CaSR term of Mg excretion uses it: a one-pass approximation of the joint Ca-Mg fixed
@@ -235,7 +201,23 @@ def _calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
         by_sex(t["ca_ion_set"], cov["male"])
         + t["ca_ion_absorption_slope"] * xp.log(absorbed_ca / t["ca_absorbed_ref"])
         + t["ca_ion_age_slope"] * cov["age_decades"]
-        + t["ca_ion_sd"] * latent["ca_z"]
+        + latent["ca_dev"]
+    )
+
+
+def renal_loss(t: dict, cov: dict, renal):
+    """The renal deviation with the effects of diuretics, diabetes and alcohol (log stores).
+
+    Thiazides and diabetes raise renal Mg loss; loop diuretics too, though cross-sectional
+    serum Mg is not lower; alcohol per 10 g/d (Kieboom 2018, Kurstjens 2017, Elisaf 1995;
+    see ``models/default.toml``).
+    """
+    return (
+        renal
+        + t["renal_thiazide"] * cov["thiazide"]
+        + t["renal_loop"] * cov["loop_diuretic"]
+        + t["renal_diabetes"] * cov["diabetes"]
+        + t["renal_alcohol"] * cov["alcohol_g"] / 10.0
     )
 
 
@@ -253,7 +235,7 @@ def _magnesium_balance(t: dict, cov: dict, latent: dict, state: dict, xp) -> dic
         log_by_sex(t["mg_status_ref"], cov["male"])
         + t["mg_status_age_slope"] * cov["age_decades"]
         + cov["site_status"]
-        + t["mg_status_sd"] * latent["status_z"]
+        - state["renal_total"]
     )
     mg_status = magnesium.mg_status(
         state["absorbed_mg"],
@@ -346,3 +328,39 @@ def _calcium_outputs(t: dict, cov: dict, state: dict, xp) -> dict:
         albumin_ref=t["albumin_ref"],
     )
     return {"urine_ca_expected": urine_ca_expected, "serum_ca_corrected": serum_ca_corrected}
+
+
+#: The routes by which stores fall short of the average person's: low intake, gut, kidney.
+ROUTES = ("intake", "gut", "renal")
+
+
+def route_contributions(theta: dict, cov: dict, latent: dict, state: dict) -> dict:
+    r"""How far each route moves log Mg stores from those of the average person alike.
+
+    The average person has the same sex, age, site, eGFR, supplements and exposures, usual
+    intakes at the population means, and no gut or renal deviation. At balance, log stores
+    move by :math:`\beta \Delta \log A` through absorption and by the renal deviation
+    directly, so
+
+    * ``intake``: :math:`\beta` times the log ratio of Mg absorbed from this person's
+      intake to that from the mean intakes (negative when intake is low);
+    * ``gut``: :math:`\beta` times the gut deviation, exposures included (negative for
+      gut loss);
+    * ``renal``: minus the renal deviation, exposures included (negative for renal loss).
+
+    Returns
+    -------
+    dict
+        Route -> change of log stores, broadcast like the state.
+    """
+    xp = namespace(*latent.values())
+    mu_mg, mu_ca = intake_location(theta, cov)
+    average = absorption_step(
+        theta, cov, latent | {"log_intake_mg": mu_mg, "log_intake_ca": mu_ca}, xp
+    )
+    beta = theta["mg_balance_elasticity"]
+    return {
+        "intake": beta * xp.log(state["absorbed_mg_diet"] / average["absorbed_mg_diet"]),
+        "gut": beta * state["gut_total"],
+        "renal": -state["renal_total"],
+    }

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from camg_bayes.checks.diagnostics import advice
 from camg_bayes.cohort import cohort_overview, measurement_counts
 
 
@@ -104,19 +105,21 @@ def diagnostics(console: Console, result, *, loud: bool = False, table: bool = F
         console.print(params)
     if result.passed:
         console.print("[bold green]All convergence checks pass.[/bold green]")
-    elif loud:
+        return
+    hints = "".join(f"\n  - {escape(line)}" for line in advice(result))
+    if loud:
         failed = ", ".join(c.name for c in result.checks if not c.passed)
         console.print(
             Panel(
                 f"[bold]Convergence checks FAILED: {failed}.[/bold]\n"
                 "Do not interpret these results yet. Run longer (--draws/--tune), check the "
-                "data for problems, or see the table from `camg check`.",
+                "data for problems, or see the table from `camg check`." + hints,
                 title="WARNING",
                 style="red",
             )
         )
     else:
-        console.print("[bold red]Some convergence checks failed.[/bold red]")
+        console.print("[bold red]Some convergence checks failed.[/bold red]" + hints)
 
 
 def _population_line(console: Console, source: str) -> None:

@@ -2,7 +2,10 @@
 
 For each subject: the posterior probability that their *true* serum Mg (long-run mean,
 without assay or day-to-day error) is below the threshold, with the posterior mean and
-90 % equal-tailed interval of true serum Mg and of Mg stores, and what drove it.
+90 % equal-tailed interval of true serum Mg and of Mg stores, and what drove it. The
+deficient draws are split by route: ``p_renal_loss`` (the renal deviation lowered stores
+most: renal wasting, diuretics, diabetes, alcohol), ``p_gut_loss`` (the gut deviation:
+malabsorption, PPIs); the rest of ``p_deficient`` is low intake.
 
 * Subjects that were in the fit (same identifier, same readings) use their posterior draws.
 * Other subjects are scored against the fitted population without refitting, by
@@ -27,17 +30,20 @@ import xarray as xr
 from camg_bayes import seeds
 from camg_bayes.cohort import load_cohort
 from camg_bayes.draws.draws import Draws
-from camg_bayes.draws.importance import N_LATENT, new_subjects
+from camg_bayes.draws.importance import new_subjects
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design
 from camg_bayes.physiology.state import deficient
+from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
-from camg_bayes.scores.summary import drivers, summarise
+from camg_bayes.scores.summary import drivers, route_index, summarise
 
 SCORE_COLUMNS = (
     "subject_id",
     "p_deficient",
+    "p_renal_loss",
+    "p_gut_loss",
     "serum_mg_true_mean",
     "serum_mg_true_lo",
     "serum_mg_true_hi",
@@ -138,9 +144,11 @@ def _score_in_fit(fit: Fit, index: np.ndarray, threshold: float) -> dict:
     """Summaries from the posterior draws of the fit's subjects at positions ``index``."""
     draws = fit.draws()
     states = {k: np.empty((len(index), draws.n)) for k in SUMMARISED}
+    states["route"] = np.empty((len(index), draws.n), dtype=np.int8)
     for start, part in zip(range(0, draws.n, 500), draws.chunks(500), strict=True):
-        _, state = part.fitted_states(fit.design)
-        for k in SUMMARISED:
+        latent, state = part.fitted_states(fit.design)
+        state["route"] = route_index(part, fit.design, latent, state)
+        for k in states:
             states[k][:, start : start + part.n] = state[k][:, index].T
     weights = np.full((len(index), draws.n), 1.0 / draws.n)
     out = summarise(states, weights, threshold)
@@ -182,6 +190,7 @@ def _score_new(draws: Draws, design: Design, threshold: float, rng) -> dict:
     weighted = new_subjects(draws, design, rng=rng)
     weights = weighted.weights().T
     states = {k: weighted.state[k].T for k in SUMMARISED}
+    states["route"] = route_index(weighted.draws, design, unstack(weighted.u), weighted.state).T
     out = summarise(states, weights, threshold)
     terms = {
         column: (weighted.loglik[column].T, _has(design, column)) for column in weighted.loglik
@@ -202,9 +211,9 @@ def prior_probabilities(
     """P(deficient) of each subject from covariates alone (population draws x prior latents)."""
     out = np.empty(design.n)
     for start in range(0, design.n, chunk):
-        part = np.arange(start, min(start + chunk, design.n))
-        u = rng.standard_normal((draws.n, len(part), N_LATENT))
-        _, state = draws.states_at(design.subset(part), u)
+        sub = design.subset(np.arange(start, min(start + chunk, design.n)))
+        state = draws.states(sub, draws.prior_latents(sub, rng))
+        part = slice(start, start + sub.n)
         out[part] = deficient(state["serum_mg_true"], threshold).mean(axis=0)
     return out
 

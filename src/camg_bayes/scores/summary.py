@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from camg_bayes.physiology.state import deficient
+from camg_bayes.physiology.state import ROUTES, deficient, route_contributions
 
 #: Central probability of every reported interval.
 PROB = 0.90
@@ -64,15 +64,25 @@ def truncated_weights(log_ratio: np.ndarray) -> np.ndarray:
     return r / r.sum(axis=-1, keepdims=True)
 
 
+def route_index(draws, design, latent: dict, state: dict) -> np.ndarray:
+    """Index into :data:`ROUTES` of the route that lowers stores most, ``(sample, subject)``."""
+    contributions = route_contributions(draws.broadcast(), draws.covariates(design), latent, state)
+    return np.argmin(np.stack([contributions[r] for r in ROUTES]), axis=0).astype(np.int8)
+
+
 def summarise(state: dict, weights: np.ndarray, threshold: float) -> dict:
     """Per-subject weighted summaries of states ``(subject, sample)``.
+
+    ``state`` may carry ``route`` (:func:`route_index`, transposed alike): the deficient
+    draws are then split by the route that lowered stores most.
 
     Returns
     -------
     dict
-        Score columns -> ``(subject,)`` arrays: ``p_deficient``, ``serum_mg_true_mean``,
-        ``_lo``, ``_hi`` (90 % interval), ``mg_status_mean``, ``_lo``, ``_hi`` and the
-        means of :data:`MEANS`.
+        Score columns -> ``(subject,)`` arrays: ``p_deficient``, ``p_renal_loss``,
+        ``p_gut_loss`` (deficient through the kidney, through the gut; the rest through
+        low intake), ``serum_mg_true_mean``, ``_lo``, ``_hi`` (90 % interval),
+        ``mg_status_mean``, ``_lo``, ``_hi`` and the means of :data:`MEANS`.
     """
     serum, status = state["serum_mg_true"], state["mg_status"]
     tails = [(1 - PROB) / 2, (1 + PROB) / 2]
@@ -89,6 +99,10 @@ def summarise(state: dict, weights: np.ndarray, threshold: float) -> dict:
     }
     for key, column in MEANS.items():
         out[column] = np.sum(weights * state[key], axis=-1)
+    if "route" in state:
+        below = weights * deficient(serum, threshold)
+        out["p_renal_loss"] = np.sum(below * (state["route"] == ROUTES.index("renal")), axis=-1)
+        out["p_gut_loss"] = np.sum(below * (state["route"] == ROUTES.index("gut")), axis=-1)
     return out
 
 

@@ -28,7 +28,8 @@ from camg_bayes.errors import CamgError
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design
-from camg_bayes.physiology.state import deficient, latents_from_standard, steady_state
+from camg_bayes.physiology.state import deficient, steady_state
+from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
 from camg_bayes.scores.summary import PROB, weighted_quantiles
 
@@ -195,8 +196,7 @@ def _new_effects(
     weighted = new_subjects(draws, design, rng=rng)
     samples = weighted.draws
     cov = samples.covariates(design)
-    latent = latents_from_standard(samples.broadcast(), cov, weighted.u)
-    return _effects(samples, cov, latent, weighted.weights(), regimen, threshold)
+    return _effects(samples, cov, unstack(weighted.u), weighted.weights(), regimen, threshold)
 
 
 def _effects(

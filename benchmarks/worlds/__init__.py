@@ -1,0 +1,1 @@
+"""Independent stress worlds for camg_bayes (see :mod:`benchmarks.worlds.engine`)."""

@@ -1,0 +1,216 @@
+r"""The coordinates the sampler moves in: each subject's latents, whitened by its own data.
+
+A subject's latents (:data:`camg_bayes.physiology.variation.LATENTS`) are not sampled
+directly. Each is written as
+
+.. math:: x = m(\theta, y) + s(\theta, y)\, \zeta,
+
+where :math:`m, s` are the mean and SD of the latent's conditional posterior under a
+linear-Gaussian approximation of the subject's own readings :math:`y` (recalls for the
+intakes, 24-h urine Mg for the gut deviation, serum and ionized Ca and PTH for the Ca set
+point, serum Mg for the renal deviation), taken in that order so that each uses the ones
+before it. The sampler moves :math:`\zeta`; the model's density is exact (prior of
+:math:`x`, every likelihood term, and the Jacobian :math:`\sum \log s`), so the
+approximation only shapes the geometry.
+
+For the Gaussian parts this is exact marginalisation done by a change of variables: with a
+normal prior and normal readings, :math:`\zeta` is standard normal *whatever* the
+population parameters, so between-person and within-person SDs no longer form the funnel
+that made the sampler stall when one reading per person could not tell them apart. Where
+a subject has no readings of a kind, the transform is the plain non-centred one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from camg_bayes.cohort.units import MOLAR_MASS
+from camg_bayes.model.design import Design
+from camg_bayes.physiology import calcium, magnesium
+from camg_bayes.physiology.backend import namespace
+from camg_bayes.physiology.state import (
+    absorption_step,
+    calcium_set_point,
+    intake_location,
+    log_by_sex,
+    renal_loss,
+)
+from camg_bayes.physiology.variation import LATENTS, moments
+
+#: Readings each coordinate is whitened by: column -> (count, mean, extra SD) per subject.
+ANCHORS = ("diet_mg", "diet_ca", "urine_mg", "serum_ca", "ionized_ca", "pth", "serum_mg")
+
+
+def anchors(design: Design) -> dict:
+    """Per subject, each anchoring measurement's reading count, mean and extra SD (numpy).
+
+    Subjects without a reading have count 0 (their mean is a harmless placeholder).
+    """
+    out = {}
+    for column in ANCHORS:
+        count, mean, extra = np.zeros(design.n), np.zeros(design.n), np.zeros(design.n)
+        summary = design.summaries.get(column)
+        if summary is not None:
+            count[summary.subject] = summary.count
+            mean[summary.subject] = summary.mean
+            extra[summary.subject] = summary.extra_sd
+        if column == "serum_mg":  # a placeholder inside the serum map's range
+            mean = np.where(count > 0, mean, 0.85)
+        out[column] = (count, mean, extra)
+    return out
+
+
+def _update(precision, numerator, slope, residual, variance, count):
+    """Add a normal reading ``residual ~ N(slope x, variance)`` to a normal posterior of x."""
+    weight = (count > 0) * slope / variance
+    return precision + weight * slope, numerator + weight * residual
+
+
+def latents_from_coordinates(theta: dict, cov: dict, zeta, data: dict) -> tuple[dict, object]:
+    """Latents and the log Jacobian from the sampler's coordinates ``zeta``.
+
+    Parameters
+    ----------
+    theta : dict
+        Expanded parameters (:func:`camg_bayes.physiology.parameters.expand`).
+    cov : dict
+        Subject covariates with site offsets.
+    zeta : array_like
+        Coordinates, last axis the five latents in the order of ``LATENTS``.
+    data : dict
+        :func:`anchors` of the subjects.
+
+    Returns
+    -------
+    tuple
+        ``latent`` (dict of the five latents) and the log Jacobian per subject.
+    """
+    xp = namespace(*theta.values(), zeta)
+    z = {name: zeta[..., i] for i, name in enumerate(LATENTS)}
+    latent, log_jac = _intakes(theta, cov, z, data, xp)
+    state = absorption_step(theta, cov, latent | {"gut": 0.0}, xp)
+    latent["gut"], log_s = _gut(theta, cov, z["gut"], data, state, xp)
+    log_jac = log_jac + log_s
+    base = calcium_set_point(theta, cov, latent | {"ca_dev": 0.0}, state["absorbed_ca"], xp)
+    latent["ca_dev"], log_s = _calcium(theta, cov, z["ca_dev"], data, base, xp)
+    log_jac = log_jac + log_s
+    absorbed = state["absorbed_mg_diet"] * xp.exp(latent["gut"] + theta["gut_ppi"] * cov["ppi"])
+    latent["renal"], log_s = _renal(
+        theta, cov, z["renal"], data, base + latent["ca_dev"], absorbed, xp
+    )
+    return latent, log_jac + log_s
+
+
+def _intakes(theta, cov, z, data, xp):
+    """Usual intakes from the recalls: an exact bivariate normal conditional."""
+    mu_mg, mu_ca = intake_location(theta, cov)
+    s1, s2 = theta["intake_mg_sd"], theta["intake_ca_sd"]
+    rho = theta["intake_corr"]
+    det = (s1 * s2) ** 2 * (1.0 - rho**2)
+    p11, p12, p22 = s2**2 / det, -rho * s1 * s2 / det, s1**2 / det
+    n_mg, y_mg, _ = data["diet_mg"]
+    n_ca, y_ca, _ = data["diet_ca"]
+    w_mg = (n_mg > 0) * n_mg / theta["recall_mg_sd"] ** 2
+    w_ca = (n_ca > 0) * n_ca / theta["recall_ca_sd"] ** 2
+    # a recall's log mean sits half a variance below log usual intake (mean_corrected)
+    obs_mg = y_mg + 0.5 * theta["recall_mg_sd"] ** 2
+    obs_ca = y_ca + 0.5 * theta["recall_ca_sd"] ** 2
+    q11, q12, q22 = p11 + w_mg, p12, p22 + w_ca
+    det_q = q11 * q22 - q12**2
+    c11, c12, c22 = q22 / det_q, -q12 / det_q, q11 / det_q
+    b1 = p11 * mu_mg + p12 * mu_ca + w_mg * obs_mg
+    b2 = p12 * mu_mg + p22 * mu_ca + w_ca * obs_ca
+    m1, m2 = c11 * b1 + c12 * b2, c12 * b1 + c22 * b2
+    k11 = xp.sqrt(c11)
+    k21 = c12 / k11
+    k22 = xp.sqrt(c22 - k21**2)
+    latent = {
+        "log_intake_mg": m1 + k11 * z["log_intake_mg"],
+        "log_intake_ca": m2 + k21 * z["log_intake_mg"] + k22 * z["log_intake_ca"],
+    }
+    return latent, xp.log(k11) + xp.log(k22)
+
+
+def _gut(theta, cov, z, data, state, xp):
+    """Gut deviation from 24-h urine Mg: log urine ~ log absorbed, slope 1."""
+    mean, sd = moments(theta)["gut"]
+    n, y, extra = data["urine_mg"]
+    variance = theta["urine_mg_sd"] ** 2 / xp.maximum(n, 1.0) + extra**2
+    absorbed = state["absorbed_mg_diet"] * xp.exp(mean + theta["gut_ppi"] * cov["ppi"])
+    net = absorbed - theta["sweat_mg_loss"] * (1.0 - xp.exp(-absorbed / theta["sweat_mg_loss"]))
+    residual = y - xp.log(net / MOLAR_MASS["mg"])
+    precision, numerator = _update(1.0 / sd**2, 0.0, 1.0, residual, variance, n)
+    s = 1.0 / xp.sqrt(precision)
+    return mean + numerator / precision + s * z, xp.log(s)
+
+
+def _calcium(theta, cov, z, data, base, xp):
+    """Ca set-point deviation from serum and ionized Ca (linear) and PTH (linearised)."""
+    sd = theta["ca_ion_sd"]
+    precision, numerator = 1.0 / sd**2, 0.0
+    n, y, extra = data["serum_ca"]
+    total = theta["ca_total_per_ionized"]
+    variance = theta["serum_ca_sd"] ** 2 / xp.maximum(n, 1.0) + extra**2
+    precision, numerator = _update(precision, numerator, total, y - total * base, variance, n)
+    n, y, _ = data["ionized_ca"]
+    variance = theta["ionized_ca_sd"] ** 2 / xp.maximum(n, 1.0)
+    precision, numerator = _update(precision, numerator, 1.0, y - base, variance, n)
+    n, y, _ = data["pth"]
+    response = calcium.pth_calcium_response(
+        base,
+        ca_ion_ref=theta["ca_ion_ref"],
+        hill=theta["pth_hill"],
+        min_ratio=theta["pth_min_ratio"],
+        max_ratio=theta["pth_max_ratio"],
+    )
+    slope = _log_response_slope(theta, base, response, xp)
+    level = (
+        log_by_sex(theta["pth_ref"], cov["male"])
+        + theta["pth_age_slope"] * cov["age_decades"]
+        + theta["pth_gfr_slope"] * xp.log(cov["egfr"] / theta["egfr_ref"])
+    )
+    variance = theta["pth_between_sd"] ** 2 + theta["pth_within_sd"] ** 2 / xp.maximum(n, 1.0)
+    residual = y - level - xp.log(response)
+    precision, numerator = _update(precision, numerator, slope, residual, variance, n)
+    s = 1.0 / xp.sqrt(precision)
+    return numerator / precision + s * z, xp.log(s)
+
+
+def _log_response_slope(theta, ca, response, xp):
+    """D log R / d Ca of the Ca-sensing PTH curve at ``ca``, per mmol/L."""
+    lo, hi = theta["pth_min_ratio"], theta["pth_max_ratio"]
+    u = xp.exp(theta["pth_hill"] * xp.log(ca / theta["ca_ion_ref"])) * (hi - 1.0) / (1.0 - lo)
+    return -(hi - lo) * u * theta["pth_hill"] / (ca * (1.0 + u) ** 2 * response)
+
+
+def _renal(theta, cov, z, data, ca_ion, absorbed, xp):
+    """Renal deviation from serum Mg, the serum map linearised at the reading."""
+    mean, sd = moments(theta)["renal"]
+    n, y, _ = data["serum_mg"]
+    s_max, scale = theta["serum_mg_max"], theta["mg_status_scale"]
+    factor = magnesium.renal_mg_excretion_factor(
+        ca_ion,
+        cov["egfr"],
+        casr_slope=theta["mg_casr_slope"],
+        gfr_elasticity=theta["mg_gfr_elasticity"],
+        ca_ion_ref=theta["ca_ion_ref"],
+        egfr_ref=theta["egfr_ref"],
+    )
+    # log stores before the renal deviation, and where the reading puts them
+    log_m0 = (
+        log_by_sex(theta["mg_status_ref"], cov["male"])
+        + theta["mg_status_age_slope"] * cov["age_decades"]
+        + cov["site_status"]
+        - renal_loss(theta, cov, 0.0)
+        + theta["mg_balance_elasticity"]
+        * (xp.log(absorbed / theta["mg_absorbed_ref"]) - xp.log(factor))
+    )
+    reading = xp.minimum(xp.maximum(y, 0.3 * s_max), 0.97 * s_max)
+    at = xp.log(-scale * xp.log1p(-reading / s_max))
+    slope = s_max * xp.exp(-xp.exp(at) / scale) * xp.exp(at) / scale
+    variance = theta["serum_mg_sd"] ** 2 / xp.maximum(n, 1.0)
+    # serum ~ reading + slope (log_m0 - renal - at): a reading of -slope times the deviation
+    residual = y - reading - slope * (log_m0 - at)
+    precision, numerator = _update(1.0 / sd**2, mean / sd**2, -slope, residual, variance, n)
+    s = 1.0 / xp.sqrt(precision)
+    return numerator / precision + s * z, xp.log(s)

@@ -53,9 +53,10 @@ def calibration_gap(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
 
 def run_world(name: str, n: int, seed: int, out: Path) -> dict:
     """Simulate, find the optimum, fit, check and score one world (in this process)."""
-    import camg_bayes as cb
     from benchmarks.worlds.definitions import WORLDS
     from benchmarks.worlds.engine import optimal_probability, simulate
+
+    import camg_bayes as cb
 
     warnings.simplefilter("ignore")
     world = WORLDS[name]
@@ -75,11 +76,19 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
     y = truth["deficient"].to_numpy()
     p = scores["p_deficient"].to_numpy()
     true = truth["true_serum_mg"].to_numpy()
-    inside = (scores["serum_mg_true_lo"].to_numpy() <= true) & (true <= scores["serum_mg_true_hi"].to_numpy())
+    inside = (scores["serum_mg_true_lo"].to_numpy() <= true) & (
+        true <= scores["serum_mg_true_hi"].to_numpy()
+    )
     brier_opt = np.mean((optimal - y) ** 2)
     failed = [c.name for c in check.checks if not c.passed]
     pd.DataFrame(
-        {"subject_id": truth.subject_id, "deficient": y, "optimal": optimal, "fitted": p, "prior": prior["p_deficient"].to_numpy()}
+        {
+            "subject_id": truth.subject_id,
+            "deficient": y,
+            "optimal": optimal,
+            "fitted": p,
+            "prior": prior["p_deficient"].to_numpy(),
+        }
     ).to_csv(out / f"{name}_{n}_probabilities.csv", index=False)
     return {
         "world": name,
@@ -106,17 +115,37 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
 
 def table(rows: list[dict]) -> str:
     """The markdown table of the results."""
-    lines = [
-        "| world | N | `camg check` | Brier ÷ optimal | prior-only Brier ÷ optimal | AUC (optimal) | 90 % coverage | calibration gap (optimal) | prevalence / mean p | fit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    header = [
+        "world",
+        "N",
+        "`camg check`",
+        "Brier ÷ optimal",
+        "prior-only Brier ÷ optimal",
+        "AUC (optimal)",
+        "90 % coverage",
+        "calibration gap (optimal)",
+        "prevalence / mean p",
+        "fit",
     ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
-        lines.append(
-            f"| {r['world']} | {r['n']} | {r['check']} (R-hat {r['max_rhat']:.3f}, ESS {r['min_ess_bulk']:.0f}, "
-            f"E-BFMI {r['min_ebfmi']:.2f}, div {r['divergences']}) | {r['brier_ratio']:.3f} | {r['prior_brier_ratio']:.3f} | "
-            f"{r['auc']:.3f} ({r['auc_optimal']:.3f}) | {r['coverage_90']:.3f} | {r['calibration_gap']:.3f} "
-            f"({r['calibration_gap_optimal']:.3f}) | {r['prevalence']:.3f} / {r['mean_p']:.3f} | {r['fit_s']:.0f} s |"
+        check = (
+            f"{r['check']} (R-hat {r['max_rhat']:.3f}, ESS {r['min_ess_bulk']:.0f}, "
+            f"E-BFMI {r['min_ebfmi']:.2f}, div {r['divergences']})"
         )
+        cells = [
+            r["world"],
+            str(r["n"]),
+            check,
+            f"{r['brier_ratio']:.3f}",
+            f"{r['prior_brier_ratio']:.3f}",
+            f"{r['auc']:.3f} ({r['auc_optimal']:.3f})",
+            f"{r['coverage_90']:.3f}",
+            f"{r['calibration_gap']:.3f} ({r['calibration_gap_optimal']:.3f})",
+            f"{r['prevalence']:.3f} / {r['mean_p']:.3f}",
+            f"{r['fit_s']:.0f} s",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -136,7 +165,18 @@ def main() -> None:
     rows = []
     for name in args.worlds:
         done = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--subjects", str(args.subjects), "--seed", str(args.seed), "--out", str(args.out)],
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--subjects",
+                str(args.subjects),
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(args.out),
+            ],
             capture_output=True,
             text=True,
         )
@@ -152,7 +192,9 @@ def main() -> None:
     (RESULTS / f"{stem}.md").write_text(
         f"# Robustness in independent worlds, {args.subjects} people\n\n"
         f"Written {time.strftime('%Y-%m-%d %H:%M')} by `python benchmarks/robustness.py "
-        f"--subjects {args.subjects}`; default fit settings, seed {args.seed}.\n\n" + table(rows) + "\n"
+        f"--subjects {args.subjects}`; default fit settings, seed {args.seed}.\n\n"
+        + table(rows)
+        + "\n"
     )
 
 

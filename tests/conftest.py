@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax
 import pytest
-
-# the model is double precision, as nutpie runs it
-jax.config.update("jax_enable_x64", True)
 
 from camg_bayes.cli import main
 from camg_bayes.model.simulate import simulate

@@ -26,7 +26,9 @@ WORLDS = {
     "competition": variant(
         CLOSE,
         name="competition",
-        description="Strong Ca-Mg competition: each g/d of Ca taken with Mg cuts its absorption by ~half",
+        description=(
+            "Strong Ca-Mg competition: each g/d of Ca taken with Mg cuts its absorption by ~half"
+        ),
         competition=1.0,
         supplement_users=(0.3, 0.4),
     ),
@@ -46,7 +48,9 @@ WORLDS = {
     "heavy_tails": variant(
         CLOSE,
         name="heavy_tails",
-        description="Heavy-tailed serum errors (t3) with 2 % outliers; 25 % of urines 30-60 % collected",
+        description=(
+            "Heavy-tailed serum errors (t3) with 2 % outliers; 25 % of urines 30-60 % collected"
+        ),
         heavy_tails=True,
         incomplete_share=0.25,
     ),

@@ -118,7 +118,13 @@ def _people(world: World, n: int, rng) -> dict:
 
 def _class_probabilities(world: World) -> np.ndarray:
     """Phenotype classes: 0 ordinary, 1 renal wasting, 2 gut loss."""
-    return np.array([1.0 - world.wasting_share - world.gut_loss_share, world.wasting_share, world.gut_loss_share])
+    return np.array(
+        [
+            1.0 - world.wasting_share - world.gut_loss_share,
+            world.wasting_share,
+            world.gut_loss_share,
+        ]
+    )
 
 
 def prior_latents(world: World, cov: dict, classes, rng, shape) -> dict:
@@ -149,11 +155,15 @@ def truth(world: World, cov: dict, latent: dict) -> dict:
     """The true steady state: absorbed Mg, true serum Mg, urine Mg, FEMg, ionized Ca, PTH."""
     diet_mg, diet_ca = np.exp(latent["log_mg"]), np.exp(latent["log_ca"])
     load = diet_mg + cov["supp_mg"]
-    fraction = world.fa_min + (world.fa_max - world.fa_min) / (1.0 + (load / world.fa_half_load) ** world.fa_hill)
+    fraction = world.fa_min + (world.fa_max - world.fa_min) / (
+        1.0 + (load / world.fa_half_load) ** world.fa_hill
+    )
     co_ca = diet_ca + cov["supp_ca"] * np.where(cov["apart"] > 0, 0.3, 1.0)
     # logistic in the day's co-ingested Ca, 1 at a typical 800 mg/d
     fraction = fraction * 2.0 * special.expit(-world.competition * (co_ca - 800.0) / 1000.0)
-    efficiency = np.exp(latent["efficiency"]) * np.where(latent["gut_class"] > 0, world.gut_loss_factor, 1.0)
+    efficiency = np.exp(latent["efficiency"]) * np.where(
+        latent["gut_class"] > 0, world.gut_loss_factor, 1.0
+    )
     absorbed = load * fraction * efficiency
     urine = np.maximum(absorbed - 4.0, 1.0) / MG  # mmol/d, sweat 4 mg/d
     serum = _renal_serum(world, urine, cov["egfr"], latent["threshold"])
@@ -254,23 +264,44 @@ def _readings(world: World, cov: dict, latent: dict, state: dict, rng) -> dict:
     pth_taken = blood & (rng.random(n) < world.pth_share / 0.9)
     urine_taken = rng.random(n) < world.urine_share
     out = {}
-    for key, log_usual, cv in (("diet_mg", latent["log_mg"], world.recall_cv[0]), ("diet_ca", latent["log_ca"], world.recall_cv[1])):
+    for key, log_usual, cv in (
+        ("diet_mg", latent["log_mg"], world.recall_cv[0]),
+        ("diet_ca", latent["log_ca"], world.recall_cv[1]),
+    ):
         shape = 1.0 / cv**2
         day = rng.gamma(shape, 1.0 / shape, (n, occ))
         out[key] = np.where(recall, np.round(np.exp(log_usual)[:, None] * day), np.nan)
-    out["serum_mg"] = np.where(serum_mg_taken, state["serum_mg_true"] + _serum_error(world, rng, n, world.serum_mg_sd), np.nan)
+    out["serum_mg"] = np.where(
+        serum_mg_taken,
+        state["serum_mg_true"] + _serum_error(world, rng, n, world.serum_mg_sd),
+        np.nan,
+    )
     total_ca = 1.96 * state["ca_ion"]
-    out["serum_ca"] = np.where(blood, total_ca + _serum_error(world, rng, n, world.serum_ca_sd), np.nan)
-    out["pth"] = np.where(pth_taken, np.exp(state["log_pth"] + world.pth_sd * rng.standard_normal(n)), np.nan)
+    out["serum_ca"] = np.where(
+        blood, total_ca + _serum_error(world, rng, n, world.serum_ca_sd), np.nan
+    )
+    out["pth"] = np.where(
+        pth_taken, np.exp(state["log_pth"] + world.pth_sd * rng.standard_normal(n)), np.nan
+    )
     completeness = world.completeness_sd * rng.standard_normal(n) - 0.05
     incomplete = rng.random(n) < world.incomplete_share
     completeness = np.where(incomplete, np.log(rng.uniform(0.3, 0.6, n)), completeness)
     creat_expected = np.where(cov["male"] > 0, 15.8, 10.3) * np.exp(-0.06 * (cov["age"] - 50) / 10)
     muscle = 0.2 * rng.standard_normal(n)
     factor = np.exp(completeness)
-    out["urine_mg"] = np.where(urine_taken, state["urine_mg_true"] * factor * np.exp(world.urine_sd * rng.standard_normal(n)), np.nan)
-    out["urine_ca"] = np.where(urine_taken, state["urine_ca"] * factor * np.exp(0.3 * rng.standard_normal(n)), np.nan)
-    out["urine_creatinine"] = np.where(urine_taken, creat_expected * np.exp(muscle) * factor * np.exp(0.08 * rng.standard_normal(n)), np.nan)
+    out["urine_mg"] = np.where(
+        urine_taken,
+        state["urine_mg_true"] * factor * np.exp(world.urine_sd * rng.standard_normal(n)),
+        np.nan,
+    )
+    out["urine_ca"] = np.where(
+        urine_taken, state["urine_ca"] * factor * np.exp(0.3 * rng.standard_normal(n)), np.nan
+    )
+    out["urine_creatinine"] = np.where(
+        urine_taken,
+        creat_expected * np.exp(muscle) * factor * np.exp(0.08 * rng.standard_normal(n)),
+        np.nan,
+    )
     out["_completeness"] = completeness
     out["_creat_expected"] = creat_expected
     return out
@@ -291,22 +322,35 @@ def _cohort_table(cov: dict, readings: dict, n: int) -> pd.DataFrame:
                 "diet_ca": readings["diet_ca"][:, occasion],
                 "supp_mg": cov["supp_mg"],
                 "supp_ca": cov["supp_ca"],
-                "supp_timing": np.where((cov["supp_mg"] > 0) & (cov["supp_ca"] > 0), np.where(cov["apart"] > 0, "apart", "together"), ""),
+                "supp_timing": np.where(
+                    (cov["supp_mg"] > 0) & (cov["supp_ca"] > 0),
+                    np.where(cov["apart"] > 0, "apart", "together"),
+                    "",
+                ),
             }
         )
         for key in ("serum_mg", "serum_ca", "pth", "urine_mg", "urine_ca", "urine_creatinine"):
             values = readings[key] if occasion == 0 else np.full(n, np.nan)
             frame[key] = np.round(values, 3)
-        keep = frame[["diet_mg", "diet_ca", "serum_mg", "serum_ca", "pth", "urine_mg"]].notna().any(axis=1) | (occasion == 0)
+        keep = frame[["diet_mg", "diet_ca", "serum_mg", "serum_ca", "pth", "urine_mg"]].notna().any(
+            axis=1
+        ) | (occasion == 0)
         frames.append(frame[keep])
-    return pd.concat(frames).sort_values(["subject_id", "occasion"], kind="stable").reset_index(drop=True)
+    return (
+        pd.concat(frames)
+        .sort_values(["subject_id", "occasion"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def loglik(world: World, cov: dict, readings: dict, latent: dict, rows) -> np.ndarray:
     """Log-likelihood of each person's readings at latents ``(samples, people)``."""
     state = truth(world, {k: v[rows] for k, v in cov.items()}, latent)
     out = np.zeros(np.shape(latent["log_mg"]))
-    for key, log_usual, cv in (("diet_mg", latent["log_mg"], world.recall_cv[0]), ("diet_ca", latent["log_ca"], world.recall_cv[1])):
+    for key, log_usual, cv in (
+        ("diet_mg", latent["log_mg"], world.recall_cv[0]),
+        ("diet_ca", latent["log_ca"], world.recall_cv[1]),
+    ):
         shape = 1.0 / cv**2
         for occasion in range(2):
             y = readings[key][rows, occasion]
@@ -315,16 +359,34 @@ def loglik(world: World, cov: dict, readings: dict, latent: dict, rows) -> np.nd
             term = stats.gamma.logpdf(np.maximum(ratio, 1e-9), shape, scale=1.0 / shape) - log_usual
             out = out + np.where(have, term, 0.0)
     y = readings["serum_mg"][rows]
-    out = out + np.where(np.isfinite(y), _serum_logpdf(world, np.nan_to_num(y) - state["serum_mg_true"], world.serum_mg_sd), 0.0)
+    out = out + np.where(
+        np.isfinite(y),
+        _serum_logpdf(world, np.nan_to_num(y) - state["serum_mg_true"], world.serum_mg_sd),
+        0.0,
+    )
     y = readings["serum_ca"][rows]
-    out = out + np.where(np.isfinite(y), _serum_logpdf(world, np.nan_to_num(y) - 1.96 * state["ca_ion"], world.serum_ca_sd), 0.0)
+    out = out + np.where(
+        np.isfinite(y),
+        _serum_logpdf(world, np.nan_to_num(y) - 1.96 * state["ca_ion"], world.serum_ca_sd),
+        0.0,
+    )
     y = readings["pth"][rows]
-    out = out + np.where(np.isfinite(y), stats.norm.logpdf(np.log(np.where(np.isfinite(y), y, 1.0)) - state["log_pth"], scale=world.pth_sd), 0.0)
+    out = out + np.where(
+        np.isfinite(y),
+        stats.norm.logpdf(
+            np.log(np.where(np.isfinite(y), y, 1.0)) - state["log_pth"], scale=world.pth_sd
+        ),
+        0.0,
+    )
     # urine: the completeness factor is shared by Mg, Ca and creatinine; integrate it on a grid
     y_mg, y_ca, y_cr = (readings[k][rows] for k in ("urine_mg", "urine_ca", "urine_creatinine"))
     have = np.isfinite(y_mg)
     if have.any():
-        out = out + np.where(have, _urine_loglik(world, state, y_mg, y_ca, y_cr, readings["_creat_expected"][rows]), 0.0)
+        out = out + np.where(
+            have,
+            _urine_loglik(world, state, y_mg, y_ca, y_cr, readings["_creat_expected"][rows]),
+            0.0,
+        )
     return out
 
 
@@ -350,7 +412,9 @@ def _urine_loglik(world: World, state, y_mg, y_ca, y_cr, expected):
     return total
 
 
-def optimal_probability(world: World, data: dict, *, samples: int = 4000, seed: int = 0, chunk: int = 50):
+def optimal_probability(
+    world: World, data: dict, *, samples: int = 4000, seed: int = 0, chunk: int = 50
+):
     """Each person's Bayes-optimal P(true serum Mg < 0.75 | readings, the world's parameters).
 
     Returns
@@ -395,14 +459,20 @@ def _within_class(world, cov, readings, rows, c, samples, rng, rounds: int = 3):
         centred = x - mean
         scale = 2.0 if round_ == 0 else 1.3
         cov_x = scale * np.einsum("sj,sji,sjk->jik", w, centred, centred)
-        cov_x = cov_x + 1e-8 * np.eye(len(names)) + 1e-3 * np.einsum("jii->ji", cov_x)[:, :, None] * np.eye(len(names))
+        cov_x = (
+            cov_x
+            + 1e-8 * np.eye(len(names))
+            + 1e-3 * np.einsum("jii->ji", cov_x)[:, :, None] * np.eye(len(names))
+        )
         chol = np.linalg.cholesky(cov_x)
         t = rng.standard_t(5, (samples, len(rows), len(names)))
         proposal = mean + np.einsum("jik,sjk->sji", chol, t)
         prior_draw = prior_latents(world, sub, np.full(len(rows), c), rng, (samples, len(rows)))
         defensive = rng.random((samples, len(rows))) < 0.1
         x = np.where(defensive[..., None], np.stack([prior_draw[k] for k in names], -1), proposal)
-        latent = {k: x[..., i] for i, k in enumerate(names)} | {"gut_class": np.full(x.shape[:2], float(c == 2))}
+        latent = {k: x[..., i] for i, k in enumerate(names)} | {
+            "gut_class": np.full(x.shape[:2], float(c == 2))
+        }
         log_prior = _prior_logpdf(world, sub, latent, c)
         log_q = np.logaddexp(np.log(0.9) + _t_logpdf(x, mean, chol), np.log(0.1) + log_prior)
         lw = loglik(world, cov, readings, latent, rows) + log_prior - log_q
@@ -418,7 +488,10 @@ def _prior_logpdf(world, cov, latent, c):
     mu_ca = np.log(np.where(male > 0, world.ca_median[1], world.ca_median[0]))
     s1, s2, rho = world.intake_sd[0], world.intake_sd[1], world.intake_corr
     out = -np.inf
-    for share, shift in ((1.0 - world.second_component, 0.0), (world.second_component, world.second_shift)):
+    for share, shift in (
+        (1.0 - world.second_component, 0.0),
+        (world.second_component, world.second_shift),
+    ):
         if share <= 0:
             continue
         z1 = (latent["log_mg"] - mu_mg - shift) / s1
@@ -442,8 +515,11 @@ def _t_logpdf(x, mean, chol, df=5):
     quad = (z**2).sum(-1)
     log_det = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
     return (
-        special.gammaln((df + d) / 2) - special.gammaln(df / 2) - 0.5 * d * np.log(df * np.pi)
-        - log_det - 0.5 * (df + d) * np.log1p(quad / df)
+        special.gammaln((df + d) / 2)
+        - special.gammaln(df / 2)
+        - 0.5 * d * np.log(df * np.pi)
+        - log_det
+        - 0.5 * (df + d) * np.log1p(quad / df)
     )
 
 

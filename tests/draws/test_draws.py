@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pymc as pm
-from pymc.model.transform.optimization import freeze_dims_and_data
 import pytest
 import xarray as xr
+from pymc.model.transform.optimization import freeze_dims_and_data
 
 from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.draws import Draws, by_subject, integrated_loglik, new_subjects, pointwise_dataset
@@ -131,7 +131,9 @@ def test_thinning_is_a_sorted_subset_and_take_keeps_everything_aligned():
     draws = Draws.from_prior(n=50, rng=np.random.default_rng(5))
     thin = draws.thin(10, np.random.default_rng(6))
     assert thin.n == 10
-    kept = [np.flatnonzero(draws.theta["renal_total_sd"] == v)[0] for v in thin.theta["renal_total_sd"]]
+    kept = [
+        np.flatnonzero(draws.theta["renal_total_sd"] == v)[0] for v in thin.theta["renal_total_sd"]
+    ]
     assert kept == sorted(kept)
     assert draws.thin(80, np.random.default_rng(6)) is draws
 

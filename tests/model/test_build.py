@@ -28,7 +28,13 @@ def test_model_has_named_variables_dims_and_finite_logp_and_gradient():
     assert {"latent_z", "latent_prior"} <= names
     assert {"serum_mg_mean", "pth_mean", "diet_mg_mean", "diet_mg_ss", "urine_ca_mean"} <= names
     assert model.named_vars_to_dims["latent_z"] == ("subject", "latent")
-    assert list(model.coords["latent"]) == ["log_intake_mg", "log_intake_ca", "gut", "renal", "ca_dev"]
+    assert list(model.coords["latent"]) == [
+        "log_intake_mg",
+        "log_intake_ca",
+        "gut",
+        "renal",
+        "ca_dev",
+    ]
     assert list(model.coords["subject"]) == list(ds.subject.values)
     point = model.initial_point()
     logp = model.compile_logp(mode=FAST)(point)

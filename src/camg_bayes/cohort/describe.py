@@ -71,5 +71,10 @@ def cohort_overview(ds: xr.Dataset) -> dict:
         },
         "sites": len(sites),
         "supplement_users": int((supp > 0).any(axis=1).sum()),
+        "exposed": {
+            "diuretic": int(np.isin(ds["diuretic"].values, ("loop", "thiazide", "both")).sum()),
+            "ppi": int((ds["ppi"].values == "yes").sum()),
+            "diabetes": int((ds["diabetes"].values == "yes").sum()),
+        },
         "data_hash": ds.attrs.get("data_hash", ""),
     }

@@ -128,6 +128,10 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
     """Run NUTS (nutpie) from data-informed starting points; the posterior DataTree."""
     compile_kwargs = {}
     if settings.backend == "jax":
+        import jax
+
+        # the model is double precision; JAX defaults to single
+        jax.config.update("jax_enable_x64", True)
         # JAX needs static shapes; freeze here so that the jittered variables are this
         # model's own (nutpie would otherwise freeze a copy)
         model = freeze_dims_and_data(model)

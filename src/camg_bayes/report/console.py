@@ -32,7 +32,9 @@ def cohort_summary(console: Console, ds: xr.Dataset, messages: list[str]) -> Non
         f"  {info['subjects']} subjects, {info['rows']} rows, "
         f"{info['occasions']} occasion label(s); "
         f"sex F {sex['F']} / M {sex['M']} / missing {sex['missing']}; "
-        f"{info['sites']} site(s); {info['supplement_users']} supplement user(s)"
+        f"{info['sites']} site(s); {info['supplement_users']} supplement user(s); "
+        f"diuretic {info['exposed']['diuretic']}, PPI {info['exposed']['ppi']}, "
+        f"diabetes {info['exposed']['diabetes']}"
     )
     table = Table(title="Measurements (canonical units, after conversion)", title_justify="left")
     for name, justify in (

@@ -70,6 +70,7 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
     start = time.perf_counter()
     fitted = cb.fit(ds, random_seed=seed)
     fit_s = time.perf_counter() - start
+    fitted.save(out / f"{name}_{n}_fit.nc")  # for a closer look; not committed
     check = cb.diagnose(fitted)
     scores = cb.score(ds, fitted, random_seed=seed).set_index("subject_id").loc[truth.subject_id]
     prior = cb.score(ds, random_seed=seed).set_index("subject_id").loc[truth.subject_id]
@@ -81,6 +82,7 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
     )
     brier_opt = np.mean((optimal - y) ** 2)
     failed = [c.name for c in check.checks if not c.passed]
+    worst = check.table["r_hat"].idxmax()
     pd.DataFrame(
         {
             "subject_id": truth.subject_id,
@@ -104,6 +106,7 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
         "prevalence": float(y.mean()),
         "mean_p": float(p.mean()),
         "max_rhat": float(check.table["r_hat"].max()),
+        "worst_parameter": worst,
         "min_ess_bulk": float(check.table["ess_bulk"].min()),
         "divergences": int(check.checks[4].value),
         "min_ebfmi": float(check.checks[6].value),
@@ -130,7 +133,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         check = (
-            f"{r['check']} (R-hat {r['max_rhat']:.3f}, ESS {r['min_ess_bulk']:.0f}, "
+            f"{r['check']} (R-hat {r['max_rhat']:.3f} {r.get('worst_parameter', '')}, ESS {r['min_ess_bulk']:.0f}, "
             f"E-BFMI {r['min_ebfmi']:.2f}, div {r['divergences']})"
         )
         cells = [

@@ -13,3 +13,11 @@ class ConfigError(CamgError, ValueError):
 
 class FitFileError(CamgError, ValueError):
     """A saved fit that is corrupted or does not match the current configuration."""
+
+
+class OutputError(CamgError, OSError):
+    """An output that cannot be written (permissions, a full disk, a directory in the way)."""
+
+
+class CohortMismatchError(CamgError, ValueError):
+    """A cohort whose columns or units disagree with those of the fit it is scored against."""

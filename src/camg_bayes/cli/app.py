@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 
@@ -36,6 +37,24 @@ def _captured(func, *args, **kwargs):
     return result, list(dict.fromkeys(messages))
 
 
+INTERRUPTED = "camg: interrupted; no output was written (outputs appear only when complete)"
+
+
+def _on_interrupt(signum, frame) -> None:  # pragma: no cover - exercised in a subprocess
+    """Ctrl-C: remove half-written outputs, print one line and exit 2 at once.
+
+    Installed by :func:`run`, so that an interrupt cannot be swallowed by a library
+    callback (JAX's garbage-collection hook) or turned into partial results (nutpie
+    returns the draws made so far).
+    """
+    from camg_bayes.files import discard_partial
+
+    discard_partial()
+    sys.stderr.write(INTERRUPTED + "\n")
+    sys.stderr.flush()
+    os._exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code.
 
@@ -53,8 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"camg: error: {exc}", markup=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
-        err.print("camg: interrupted")
-        return 130
+        err.print(INTERRUPTED)
+        return 2
+    except OSError as exc:  # an input that cannot be read (outputs raise OutputError)
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"camg: error: {where}{exc.strerror or exc}", markup=False, soft_wrap=True)
+        return 2
     except Exception as exc:
         if os.environ.get("CAMG_DEBUG"):
             raise
@@ -69,5 +92,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: Ctrl-C exits at once with code 2 (see _on_interrupt)."""
+    signal.signal(signal.SIGINT, _on_interrupt)
     sys.exit(main())

@@ -21,6 +21,7 @@ from camg_bayes.cli.options import (
     VariantOption,
     number,
 )
+from camg_bayes.files import ensure_writable, write_csv
 from camg_bayes.fitting.settings import DEFAULTS
 from camg_bayes.report import console as display
 
@@ -113,6 +114,7 @@ def fit(
     from camg_bayes.fitting.settings import SamplerSettings
     from camg_bayes.model.config import load_config
 
+    ensure_writable(out_path)
     model_config = load_config(config, variant=variant)
     ds, messages = _captured(load_cohort, cohort)
     display.warnings_block(out, messages)
@@ -157,8 +159,7 @@ def _announce_seed(seed: int | None) -> int:
 
 def _write_table(table, path: Path) -> None:
     """Write a result table as CSV, six significant digits."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, float_format="%.6g")
+    write_csv(table, path, float_format="%.6g")
 
 
 def _scoring_inputs(cohort: Path, fit_file: Path | None, config: Path | None, seed):
@@ -167,10 +168,12 @@ def _scoring_inputs(cohort: Path, fit_file: Path | None, config: Path | None, se
     from camg_bayes.fitting.fitfile import Fit
     from camg_bayes.model.config import load_config
 
-    fitted = None if fit_file is None else Fit.load(fit_file)
+    # a --config given beside a fit must be the fit's own
+    model_config = None if config is None and fit_file is not None else load_config(config)
+    fitted = None if fit_file is None else Fit.load(fit_file, model_config)
     ds, messages = _captured(load_cohort, cohort)
     display.warnings_block(out, messages)
-    model_config = None if fitted is not None else load_config(config)
+    model_config = None if fitted is not None else model_config
     return ds, fitted, model_config, _announce_seed(seed)
 
 
@@ -189,6 +192,7 @@ def score(
     """Probability that each subject's true serum Mg is below the threshold."""
     from camg_bayes.scores.scoring import score as run_score
 
+    ensure_writable(out_path)
     ds, tree, model_config, seed = _scoring_inputs(cohort, fit_file, config, seed)
     table, _ = _captured(
         run_score,
@@ -231,6 +235,7 @@ def whatif(
     from camg_bayes.scores.whatif import whatif as run_whatif
 
     regimen = Regimen(add_mg, add_ca, timing, diet_mg_factor, diet_ca_factor, ca_mg_ratio)
+    ensure_writable(out_path)
     ds, tree, model_config, seed = _scoring_inputs(cohort, fit_file, config, seed)
     table, _ = _captured(
         run_whatif,
@@ -260,6 +265,7 @@ def report(
     from camg_bayes.fitting.fitfile import Fit
     from camg_bayes.report.build import write_report
 
+    ensure_writable(out_path)
     fitted = Fit.load(fit_file)
     out.print("Running predictive checks and scoring for the report...")
     path, _ = _captured(write_report, fitted, out_path, threshold=threshold, random_seed=seed)
@@ -301,6 +307,8 @@ def demo(
     from camg_bayes.study import Study, example_cohort_path
 
     start = time.perf_counter()
+    for name in ("fit.nc", "scores.csv", "report.html"):
+        ensure_writable(out_dir / name)
     source = cohort or example_cohort_path()
     out.print(f"[bold]1/6 Validate[/bold] {source}")
     study, messages = _captured(Study.from_cohort, source, seed=seed)
@@ -308,7 +316,6 @@ def demo(
     out.print(f"[bold]2/6 Fit[/bold] {chains} chains x ({tune} tune + {draws} draws), nutpie NUTS")
     settings = SamplerSettings(draws=draws, tune=tune, chains=chains, random_seed=seed)
     _captured(study.fit, settings, progressbar=sys.stdout.isatty())
-    out_dir.mkdir(parents=True, exist_ok=True)
     study.save(out_dir / "fit.nc")
     out.print("[bold]3/6 Diagnostics[/bold]")
     result = study.diagnose()

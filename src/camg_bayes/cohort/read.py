@@ -119,9 +119,12 @@ def _validate(table: Table) -> xr.Dataset:
             validate.subject_constant(table, frame, column)
     validate.announce_defaults(table, frame)
     ds = _to_dataset(frame)
+    known = {str(raw) for raw in mapping}
     ds.attrs.update(
         source=table.source,
         columns=[c for c in schema.ALL_COLUMNS if c in frame.columns],
+        declared_units={c: declared[c] or units.QUANTITIES[c].canonical for c in used_units},
+        unknown_columns=[str(c) for c in table.frame.columns if str(c) not in known],
         units={c: units.QUANTITIES[c].canonical for c in schema.NUMERIC},
         n_rows=len(frame),
     )

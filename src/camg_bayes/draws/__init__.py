@@ -4,6 +4,8 @@
   offsets, subject states and the log-likelihood;
 * :mod:`.importance`: one importance sampler for new subjects' latents and for each
   subject's integrated likelihood;
+* :mod:`.summary`: weighted per-subject summaries (probabilities, intervals, drivers);
+* :mod:`.reduce`: a fit's draws reduced per subject as they stream (summaries, kept draws);
 * :mod:`.likelihood`: the log-likelihood groups stored with a fit.
 """
 
@@ -15,18 +17,23 @@ from camg_bayes.draws.likelihood import (
     integrated_dataset,
     pointwise_dataset,
     prior_dataset,
-    subject_quantities,
+    proposal_of,
 )
+from camg_bayes.draws.reduce import SUBJECT_DRAWS, SUMMARY, Reduction, reduce_subjects
 
 __all__ = [
     "INTEGRATED",
     "PRIOR_DENSITY",
+    "SUBJECT_DRAWS",
+    "SUMMARY",
     "Draws",
+    "Reduction",
     "by_subject",
     "integrated_dataset",
     "integrated_loglik",
     "new_subjects",
     "pointwise_dataset",
     "prior_dataset",
-    "subject_quantities",
+    "proposal_of",
+    "reduce_subjects",
 ]

@@ -7,7 +7,8 @@ the site offsets, from a fit's posterior (:meth:`Draws.from_posterior`, usually 
 
 * gives each subject its covariates with its site's offsets (:meth:`Draws.covariates`);
 * draws subjects' latents from the population (:meth:`Draws.prior_latents`), reads the
-  fit's own (:meth:`Draws.fitted_latents`), and turns latents into steady states
+  fit's own (:meth:`Draws.fitted_latents`, from draws that carry them: see
+  :meth:`camg_bayes.fitting.fitfile.Fit.subject_draws`), and turns latents into steady states
   (:meth:`Draws.states`);
 * evaluates the log-likelihood of a cohort's readings (:meth:`Draws.loglik`).
 
@@ -26,7 +27,6 @@ import xarray as xr
 
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design
-from camg_bayes.model.whiten import anchors, latents_from_coordinates
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import expectations, loglik_mean, loglik_ss
 from camg_bayes.physiology.parameters import expand
@@ -57,10 +57,12 @@ class Draws:
     config : ModelConfig
     source : str
         ``"literature prior"`` or ``"fitted (data hash ..., variant ...)"``.
-    posterior : xarray.Dataset or None
-        The fit's posterior, whose subject latents :meth:`fitted_latents` reads.
-    samples : numpy.ndarray or None
-        Flat (chain x draw) position of each sample in ``posterior``.
+    latents : numpy.ndarray or None
+        The fit's subject latents at these samples, natural units, ``(sample, subject,
+        latent)`` in the order of :data:`camg_bayes.physiology.variation.LATENTS`
+        (:meth:`fitted_latents` reads them); None for draws of the population alone.
+    subjects : numpy.ndarray or None
+        Identifiers of the subjects on the second axis of ``latents``.
     """
 
     theta: dict
@@ -68,8 +70,8 @@ class Draws:
     sites: tuple
     config: ModelConfig
     source: str
-    posterior: xr.Dataset | None = None
-    samples: np.ndarray | None = None
+    latents: np.ndarray | None = None
+    subjects: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -80,7 +82,7 @@ class Draws:
     def from_posterior(
         cls, posterior: xr.Dataset, config: ModelConfig, *, source: str, samples=None
     ) -> Draws:
-        """Draws of a fit's posterior: all samples, or the flat positions ``samples``.
+        """Draws of a fit's population parameters: all samples, or the flat positions ``samples``.
 
         Parameters
         ----------
@@ -107,7 +109,13 @@ class Draws:
             if name in posterior
         }
         sites = tuple(posterior["site"].values.astype(str)) if "site" in posterior.coords else ()
-        return cls(expand(theta), offsets, sites, config, source, posterior, index)
+        return cls(expand(theta), offsets, sites, config, source)
+
+    def with_latents(self, latents: np.ndarray, subjects) -> Draws:
+        """These draws with the fit's subject latents at the same samples attached."""
+        if len(latents) != self.n:
+            raise ValueError(f"{len(latents)} samples of latents for {self.n} draws")
+        return replace(self, latents=latents, subjects=np.asarray(subjects).astype(str))
 
     @classmethod
     def from_prior(
@@ -127,7 +135,7 @@ class Draws:
             self,
             theta={k: v[index] for k, v in self.theta.items()},
             site_offsets={k: v[index] for k, v in self.site_offsets.items()},
-            samples=None if self.samples is None else self.samples[index],
+            latents=None if self.latents is None else self.latents[index],
         )
 
     def thin(self, n: int, rng: np.random.Generator) -> Draws:
@@ -190,26 +198,18 @@ class Draws:
     def fitted_latents(self, design: Design) -> dict:
         """The latents of the fit's own subjects at these samples, each ``(sample, subject)``.
 
-        ``design`` must be the fit's design (or a subset of it, with the same subjects in
-        the posterior): the fit's coordinates ``latent_z`` go through the model's transform.
+        ``design`` holds subjects of the fit (its design, or a subset of it).
         """
-        post = self._posterior()
-        rows = self._rows(design)
-        zeta = flat(post["latent_z"].values[:, :, rows])[self.samples]
-        latent, _ = latents_from_coordinates(
-            self.broadcast(), self.covariates(design), zeta, anchors(design)
-        )
-        return latent
+        if self.latents is None:
+            raise ValueError("these draws carry no subject latents (population draws only)")
+        position = {s: i for i, s in enumerate(self.subjects)}
+        rows = np.array([position[s] for s in design.subjects], dtype=int)
+        return variation.unstack(self.latents[:, rows].astype(float))
 
     def fitted_states(self, design: Design) -> tuple[dict, dict]:
         """Latents and steady states of the fit's own subjects (``design``: the fit's)."""
         latent = self.fitted_latents(design)
         return latent, self.states(design, latent)
-
-    def _rows(self, design: Design) -> np.ndarray:
-        """Positions of the design's subjects among the posterior's subjects."""
-        position = {s: i for i, s in enumerate(self._posterior()["subject"].values.astype(str))}
-        return np.array([position[s] for s in design.subjects], dtype=int)
 
     def loglik(self, design: Design, state: dict) -> dict:
         """Log-likelihood of the design's readings at the states, term by term.
@@ -229,11 +229,6 @@ class Draws:
             if len(summary.repeated):
                 out[f"{m.column}_ss"] = loglik_ss(summary, within)
         return out
-
-    def _posterior(self) -> xr.Dataset:
-        if self.posterior is None:
-            raise ValueError("draws from the priors have no fitted subjects")
-        return self.posterior
 
 
 def by_subject(design: Design, terms: dict) -> dict:

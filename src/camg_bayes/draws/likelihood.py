@@ -18,27 +18,26 @@ import xarray as xr
 from scipy import special
 
 from camg_bayes.draws.draws import Draws
-from camg_bayes.draws.importance import Proposal, integrated_loglik, weighted_moments
+from camg_bayes.draws.importance import Proposal, integrated_loglik
 from camg_bayes.model.design import Design
-from camg_bayes.physiology.variation import stack
 
 #: Name of the integrated log-likelihood group of a fit.
 INTEGRATED = "log_likelihood_marginal"
 #: Name of the group of each subject's density under the literature-prior population.
 PRIOR_DENSITY = "log_likelihood_prior"
-#: Per-subject quantities stored in a fit's posterior group.
-SUBJECT_QUANTITIES = ("serum_mg_true", "mg_status")
 
 
-def pointwise_dataset(draws: Draws, design: Design, *, chunk: int = 250) -> xr.Dataset:
-    """The ``log_likelihood`` group: every observed variable at every posterior draw.
+def pointwise_dataset(draws: Draws, design: Design, coords: dict, *, chunk: int = 250) -> xr.Dataset:
+    """Every observed variable's log-likelihood at the draws, conditional on the latents.
 
     Parameters
     ----------
     draws : Draws
-        All draws of a fit's posterior, in (chain, draw) order.
+        Draws that carry the fit's subject latents, in (chain, draw) order.
     design : Design
         The fit's design.
+    coords : dict
+        ``chain`` and ``draw`` coordinate values of the draws.
     chunk : int
         Samples evaluated together.
 
@@ -48,14 +47,13 @@ def pointwise_dataset(draws: Draws, design: Design, *, chunk: int = 250) -> xr.D
         ``<column>_mean`` (chain, draw, ``<column>_subject``) and ``<column>_ss`` (chain,
         draw, ``<column>_repeat``) for each measurement.
     """
-    posterior = draws.posterior
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    n_chain, n_draw = len(coords["chain"]), len(coords["draw"])
     pieces: dict[str, list] = {}
     for part in draws.chunks(chunk):
         _, state = part.fitted_states(design)
         for name, values in part.loglik(design, state).items():
             pieces.setdefault(name, []).append(values)
-    coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values}
+    coords = {"chain": coords["chain"], "draw": coords["draw"]}
     data = {}
     for name, parts in pieces.items():
         column, _, kind = name.rpartition("_")
@@ -68,48 +66,35 @@ def pointwise_dataset(draws: Draws, design: Design, *, chunk: int = 250) -> xr.D
     return xr.Dataset(data, coords=coords)
 
 
-def subject_quantities(draws: Draws, design: Design, *, chunk: int = 250) -> xr.Dataset:
-    """True serum Mg and Mg stores of every subject at every posterior draw (float32).
-
-    The model does not carry them as deterministics (that would compile and store the whole
-    state a second time per draw); they are recomputed here with the same functions.
-    """
-    posterior = draws.posterior
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = {name: [] for name in SUBJECT_QUANTITIES}
-    for part in draws.chunks(chunk):
-        _, state = part.fitted_states(design)
-        for name in SUBJECT_QUANTITIES:
-            values[name].append(state[name].astype(np.float32))
-    data = {
-        name: (("chain", "draw", "subject"), np.concatenate(v).reshape(n_chain, n_draw, -1))
-        for name, v in values.items()
-    }
-    coords = {
-        "chain": posterior["chain"].values,
-        "draw": posterior["draw"].values,
-        "subject": design.subjects,
-    }
-    return xr.Dataset(data, coords=coords)
+def proposal_of(summary: xr.Dataset, design: Design) -> Proposal:
+    """Each subject's posterior mean and covariance of its latents (from a fit's summary)."""
+    rows = summary.indexes["subject"].get_indexer(design.subjects)
+    return Proposal(summary["latent_mean"].values[rows], summary["latent_cov"].values[rows])
 
 
 def integrated_dataset(
     draws: Draws,
     design: Design,
+    summary: xr.Dataset,
+    coords: dict,
     *,
-    draws_per_chain: int = 125,
-    samples: int = 64,
+    samples: int = 32,
     chunk: int = 25,
     rng: np.random.Generator,
 ) -> xr.Dataset:
     """The ``log_likelihood_marginal`` group: each subject's integrated log-likelihood.
 
-    ``draws`` and ``design`` are as in :func:`pointwise_dataset`.
-
     Parameters
     ----------
-    draws_per_chain : int
-        Posterior draws per chain kept (evenly spaced).
+    draws : Draws
+        Population draws (a fit's kept draws), in (chain, draw) order.
+    design : Design
+        The fit's design.
+    summary : xarray.Dataset
+        The fit's subject summary: the moments of each subject's latents over all draws
+        shape its importance proposal.
+    coords : dict
+        ``chain`` and ``draw`` coordinate values of ``draws``.
     samples : int
         Importance samples of the latents per draw and subject.
     chunk : int
@@ -119,43 +104,34 @@ def integrated_dataset(
     Returns
     -------
     xarray.Dataset
-        ``all_measurements`` (chain, draw, subject), with ``draw`` the kept draw numbers,
-        and ``is_ess`` (subject): the smallest effective sample size of the importance
-        weights over draws.
+        ``all_measurements`` (chain, draw, subject) and ``is_ess`` (subject): the smallest
+        effective sample size of the importance weights over draws.
     """
-    posterior = draws.posterior
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    keep = np.unique(np.linspace(0, n_draw - 1, min(draws_per_chain, n_draw)).astype(int))
-    thinned = draws.take((np.arange(n_chain)[:, None] * n_draw + keep[None, :]).ravel())
-    out = np.empty((thinned.n, design.n))
+    out = np.empty((draws.n, design.n))
     ess = np.empty(design.n)
     for start in range(0, design.n, chunk):
         index = np.arange(start, min(start + chunk, design.n))
         part = design.subset(index)
-        # the subjects' own posterior draws of their latents, over every draw of the fit
-        proposal = Proposal(*_moments(stack(draws.fitted_latents(part))))
         out[:, index], ess[index] = integrated_loglik(
-            thinned, part, proposal, samples=samples, rng=rng
+            draws, part, proposal_of(summary, part), samples=samples, rng=rng
         )
+    n_chain, n_draw = len(coords["chain"]), len(coords["draw"])
     return xr.Dataset(
         {
             "all_measurements": (
                 ("chain", "draw", "subject"),
-                out.reshape(n_chain, len(keep), design.n),
+                out.reshape(n_chain, n_draw, design.n),
             ),
             "is_ess": (("subject",), ess),
         },
-        coords={
-            "chain": posterior["chain"].values,
-            "draw": posterior["draw"].values[keep],
-            "subject": design.subjects,
-        },
+        coords={"chain": coords["chain"], "draw": coords["draw"], "subject": design.subjects},
     )
 
 
 def prior_dataset(
-    draws: Draws,
+    config,
     design: Design,
+    summary: xr.Dataset,
     *,
     n_draws: int = 100,
     samples: int = 32,
@@ -165,34 +141,24 @@ def prior_dataset(
     r"""Each subject's density under the literature-prior population, latents integrated.
 
     :math:`\log p(y_i) = \log \frac{1}{S} \sum_s p(y_i \mid \theta_s)`, with
-    :math:`\theta_s` drawn from the priors and each :math:`p(y_i \mid \theta_s)` estimated
-    as in :func:`integrated_dataset` (the proposal: the subject's draws in the fit).
-
-    Parameters
-    ----------
-    draws : Draws
-        All draws of a fit's posterior (for the proposals).
-    design : Design
-        The fit's design.
+    :math:`\theta_s` drawn from the priors of ``config`` and each
+    :math:`p(y_i \mid \theta_s)` estimated as in :func:`integrated_dataset` (the
+    proposal: the subject's latents in the fit, from ``summary``).
 
     Returns
     -------
     xarray.Dataset
         ``all_measurements`` (subject).
     """
-    prior = Draws.from_prior(draws.config, n=n_draws, rng=rng)
+    prior = Draws.from_prior(config, n=n_draws, rng=rng)
     out = np.empty(design.n)
     for start in range(0, design.n, chunk):
         index = np.arange(start, min(start + chunk, design.n))
         part = design.subset(index)
-        proposal = Proposal(*_moments(stack(draws.fitted_latents(part))))
-        loglik, _ = integrated_loglik(prior, part, proposal, samples=samples, rng=rng)
+        loglik, _ = integrated_loglik(
+            prior, part, proposal_of(summary, part), samples=samples, rng=rng
+        )
         out[index] = special.logsumexp(loglik, axis=0) - np.log(prior.n)
     return xr.Dataset(
         {"all_measurements": (("subject",), out)}, coords={"subject": design.subjects}
     )
-
-
-def _moments(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance per subject of equally weighted latents ``(n, J, d)``."""
-    return weighted_moments(u, np.ones(u.shape[:2]))

@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from camg_bayes import __version__
 from camg_bayes.cohort import data_hash, schema, units
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.likelihood import INTEGRATED
 from camg_bayes.errors import FitFileError
+from camg_bayes.files import atomic_path
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
 
@@ -102,6 +104,7 @@ class Fit:
             warnings=json.loads(self.attrs.get("cohort_warnings", "[]")),
             units={c: units.QUANTITIES[c].canonical for c in schema.NUMERIC},
             columns=json.loads(self.attrs.get("cohort_columns", "[]")),
+            declared_units=json.loads(self.attrs.get("cohort_units", "{}")),
         )
         return cohort
 
@@ -168,12 +171,12 @@ def save_fit(tree: xr.DataTree, path) -> Path:
     missing = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
     if missing:
         raise FitFileError(f"not a camg_bayes fit (attributes missing: {', '.join(missing)})")
-    path.parent.mkdir(parents=True, exist_ok=True)
     encoding = _single_precision_draws(tree)
-    if path.suffix == ".zarr":
-        tree.to_zarr(path, mode="w", encoding=encoding, consolidated=False)
-    else:
-        tree.to_netcdf(path, engine="h5netcdf", encoding=encoding)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".zarr":
+            tree.to_zarr(tmp, mode="w", encoding=encoding, consolidated=False)
+        else:
+            tree.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
     return path
 
 
@@ -244,6 +247,12 @@ def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
         what = ", ".join(missing_groups + missing_attrs)
         raise FitFileError(
             f"{name}: not a camg_bayes fit (missing {what}). Fix: use a file from camg fit"
+        )
+    made_with = str(tree.attrs["camg_bayes_version"])
+    if made_with != __version__:
+        raise FitFileError(
+            f"{name}: made with camg_bayes {made_with}, but this is {__version__}; the model "
+            f"may differ. Fix: refit with this version (or install camg_bayes=={made_with})"
         )
     try:
         stored = ModelConfig.from_json(tree.attrs["model_config"])

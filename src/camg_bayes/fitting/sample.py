@@ -1,13 +1,16 @@
 """Sampling: ``fit(cohort)`` runs NUTS (nutpie) and returns a :class:`Fit`.
 
-Its tree has ``posterior`` (population parameters, subject latents, and the
-deterministics ``serum_mg_true`` and ``mg_status``), ``sample_stats``, ``observed_data``,
-``constant_data``, ``log_likelihood`` (each observed variable, conditional on the subject's
-latents), ``log_likelihood_marginal`` (each subject's likelihood with its latents
-integrated out, at thinned draws: the basis of leave-one-subject-out PSIS-LOO, see
-:mod:`camg_bayes.draws.likelihood`) and ``cohort`` (the validated cohort, subject x occasion).
+Its tree has ``posterior`` (the population parameters at every draw), ``sample_stats``,
+``subject_summary`` and ``subject_draws`` (each subject reduced as the draws stream: every
+score column from all draws, and the latents at a thinned set of draws; see
+:mod:`camg_bayes.draws.reduce`), ``log_likelihood_marginal`` (each subject's likelihood
+with its latents integrated out, at the kept draws: the basis of leave-one-subject-out
+PSIS-LOO, see :mod:`camg_bayes.draws.likelihood`), ``log_likelihood_prior`` and
+``cohort`` (the validated cohort, subject x occasion). A fit made with
+``keep_all_draws=True`` keeps every draw of the subjects' latents, true serum Mg and
+stores, the sampler's coordinates and the conditional ``log_likelihood``.
 Its attributes carry the model configuration, its fingerprint, the data hash, the seed,
-the sampler settings and the package versions.
+the sampler settings, the kind of fit and the package versions.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ from camg_bayes.cohort import data_hash, load_cohort
 from camg_bayes.draws import (
     INTEGRATED,
     PRIOR_DENSITY,
+    SUBJECT_DRAWS,
+    SUMMARY,
     Draws,
     integrated_dataset,
     pointwise_dataset,
     prior_dataset,
-    subject_quantities,
+    reduce_subjects,
 )
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.fitting.settings import SamplerSettings
@@ -50,6 +55,7 @@ from camg_bayes.model.start import initial_values, jitter_variables
 def software_versions() -> dict[str, str]:
     """Versions of the packages that produced a fit."""
     import arviz
+    import jax
     import nutpie
     import pytensor
 
@@ -70,6 +76,7 @@ def fit(
     *,
     settings: SamplerSettings | None = None,
     progressbar: bool = False,
+    keep_all_draws: bool = False,
     **overrides,
 ) -> Fit:
     """Fit the model to a cohort.
@@ -86,6 +93,10 @@ def fit(
         starting jitter; the integrated likelihood draws from its own stream of it.
     progressbar : bool
         Show nutpie's progress bar.
+    keep_all_draws : bool
+        Keep every draw of every subject (a file about 50 times larger); by default a
+        fit keeps the subjects' summaries from all draws and their latents at
+        :data:`camg_bayes.draws.reduce.KEPT_PER_CHAIN` draws per chain.
 
     Returns
     -------
@@ -111,17 +122,56 @@ def fit(
     start = time.perf_counter()
     tree = _sample(model, design, config, settings, progressbar)
     elapsed = time.perf_counter() - start
-    draws = Draws.from_posterior(tree["posterior"].to_dataset(), config, source="fit")
-    tree["posterior"] = xr.DataTree(
-        tree["posterior"].to_dataset().merge(subject_quantities(draws, design))
-    )
-    tree["log_likelihood"] = xr.DataTree(pointwise_dataset(draws, design))
-    rng = seeds.generator(seed, "loo")
-    tree[INTEGRATED] = xr.DataTree(integrated_dataset(draws, design, rng=rng))
-    tree[PRIOR_DENSITY] = xr.DataTree(prior_dataset(draws, design, rng=rng))
-    tree["cohort"] = xr.DataTree(ds.drop_attrs())
+    _require_complete(tree, settings)
+    tree = _reduce(tree, ds, design, config, seed, keep_all_draws)
     tree.attrs.update(_provenance(ds, config, settings, model, tree, elapsed))
+    tree.attrs["fit_kind"] = "all_draws" if keep_all_draws else "compact"
+    tree.attrs["postprocessing_time_s"] = time.perf_counter() - start - elapsed
     return Fit(tree)
+
+
+def _reduce(
+    sampled: xr.DataTree, ds, design, config: ModelConfig, seed: int, keep_all: bool
+) -> xr.DataTree:
+    """The fit's tree: population draws, subjects reduced as they stream, likelihoods."""
+    posterior = sampled["posterior"].to_dataset()
+    coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values}
+    draws = Draws.from_posterior(posterior, config, source="fit")
+    reduction = reduce_subjects(
+        draws,
+        design,
+        posterior["latent_z"].values,
+        threshold=config.threshold,
+        keep_all=keep_all,
+        coords=coords,
+    )
+    kept = reduction.subject_draws
+    n_draw = posterior.sizes["draw"]
+    positions = np.searchsorted(coords["draw"], kept["draw"].values)
+    flat = (np.arange(len(coords["chain"]))[:, None] * n_draw + positions[None, :]).ravel()
+    latents = kept["latent"].values.reshape(len(flat), design.n, -1)
+    kept_draws = draws.take(flat).with_latents(latents, design.subjects)
+    kept_coords = {"chain": coords["chain"], "draw": kept["draw"].values}
+    rng = seeds.generator(seed, "loo")
+    groups = {
+        "posterior": posterior if keep_all else posterior.drop_vars("latent_z"),
+        "sample_stats": sampled["sample_stats"].to_dataset(),
+        SUMMARY: reduction.summary,
+        SUBJECT_DRAWS: kept,
+        INTEGRATED: integrated_dataset(
+            kept_draws, design, reduction.summary, kept_coords, rng=rng
+        ),
+        PRIOR_DENSITY: prior_dataset(config, design, reduction.summary, rng=rng),
+        "cohort": ds.drop_attrs(),
+    }
+    if keep_all:
+        groups["log_likelihood"] = pointwise_dataset(kept_draws, design, kept_coords)
+    groups["posterior"] = groups["posterior"].drop_vars(
+        [c for c in ("latent",) if c in groups["posterior"].coords and not keep_all]
+    )
+    tree = xr.DataTree.from_dict(groups)
+    tree["posterior"].attrs.update(sampled["posterior"].attrs)
+    return tree
 
 
 def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progressbar: bool):
@@ -156,6 +206,20 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
     )
 
 
+def _require_complete(tree: xr.DataTree, settings: SamplerSettings) -> None:
+    """Raise ``KeyboardInterrupt`` if the sampler stopped early.
+
+    On Ctrl-C nutpie stops the chains and returns the draws made so far; a fit of fewer
+    draws than asked is not a fit to keep, so the interruption is passed on (nothing is
+    saved).
+    """
+    sizes = tree["posterior"].sizes if "posterior" in tree.children else {}
+    if sizes.get("chain", 0) < settings.chains or sizes.get("draw", 0) < settings.draws:
+        raise KeyboardInterrupt(
+            f"sampling stopped after {sizes.get('draw', 0)} of {settings.draws} draws"
+        )
+
+
 def _provenance(ds, config: ModelConfig, settings: SamplerSettings, model, tree, elapsed) -> dict:
     """The attributes a fit carries: configuration, data hash, seed, settings, versions."""
     sampling_time = float(tree["posterior"].attrs.get("sampling_time", np.nan))
@@ -169,6 +233,7 @@ def _provenance(ds, config: ModelConfig, settings: SamplerSettings, model, tree,
         "cohort_source": str(ds.attrs.get("source", "")),
         "cohort_warnings": json.dumps(list(ds.attrs.get("warnings", []))),
         "cohort_columns": json.dumps(list(ds.attrs.get("columns", []))),
+        "cohort_units": json.dumps(dict(ds.attrs.get("declared_units", {}))),
         "random_seed": settings.random_seed,
         "sampler_settings": json.dumps(asdict(settings)),
         "population_parameters": json.dumps(population_parameters(model)),

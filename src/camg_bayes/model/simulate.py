@@ -19,6 +19,7 @@ import pandas as pd
 
 from camg_bayes import __version__
 from camg_bayes.model.config import ModelConfig, load_config
+from camg_bayes.files import ensure_writable, write_csv, write_text
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import BY_COLUMN, draw, location, sds
 from camg_bayes.physiology.parameters import expand
@@ -106,10 +107,12 @@ class SimulatedCohort:
         pathlib.Path
             Path of the JSON file (the truth path with suffix ``.json``).
         """
-        self.cohort.to_csv(cohort_path, index=False)
-        self.truth.to_csv(truth_path, index=False, float_format="%.6g")
         json_path = Path(truth_path).with_suffix(".json")
-        json_path.write_text(json.dumps(self.params, indent=2, sort_keys=True) + "\n")
+        for path in (cohort_path, truth_path, json_path):
+            ensure_writable(path)
+        write_csv(self.cohort, cohort_path)
+        write_csv(self.truth, truth_path, float_format="%.6g")
+        write_text(json_path, json.dumps(self.params, indent=2, sort_keys=True) + "\n")
         return json_path
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from camg_bayes import seeds
 from camg_bayes.checks.diagnostics import Diagnostics, diagnose
 from camg_bayes.checks.predictive import PredictiveCheck, posterior_predictive, prior_predictive
+from camg_bayes.files import ensure_writable, write_text
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.report import sections
 from camg_bayes.report.layout import page
@@ -68,7 +69,5 @@ def build_report(
 
 def write_report(fit: Fit, path, **kwargs) -> Path:
     """Write :func:`build_report` (keyword arguments passed on) to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(fit, **kwargs), encoding="utf-8")
-    return path
+    ensure_writable(path)
+    return write_text(path, build_report(fit, **kwargs))

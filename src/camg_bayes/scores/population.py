@@ -6,12 +6,14 @@ the literature-prior population gives a first answer with no fit at all.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from camg_bayes.cohort import subject_hashes
+from camg_bayes.cohort import schema, subject_hashes
+from camg_bayes.errors import CohortMismatchError
 from camg_bayes.draws.draws import Draws
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
@@ -47,6 +49,53 @@ def fitted_subjects(ds: xr.Dataset, fit: Fit | None) -> dict[str, int]:
     return {s: position[s] for s, h in mine.items() if known.get(s) == h}
 
 
+def check_compatible(ds: xr.Dataset, fit: Fit | None) -> None:
+    """Refuse a cohort whose columns or units disagree with those of the fit's cohort.
+
+    Raises :class:`CohortMismatchError` when a measurement is declared in another unit
+    than in the fit's cohort, or when measurements the fit was made with are absent while
+    columns the schema does not know are present (a renamed column). Warns when the
+    cohort has measurements the fit's cohort had not (their error parameters are the
+    priors') or sites the fit has no offset for (scored as an average site).
+    """
+    if fit is None:
+        return
+    stored = fit.cohort.attrs
+    theirs, mine = stored.get("declared_units", {}), ds.attrs.get("declared_units", {})
+    for column in sorted(set(theirs) & set(mine)):
+        if theirs[column] != mine[column]:
+            raise CohortMismatchError(
+                f"{ds.attrs.get('source', 'cohort')}: column {column} is in {mine[column]}, "
+                f"but the fit's cohort gave it in {theirs[column]}. Fix: give {column} in "
+                f"{theirs[column]}, as the fit's cohort did"
+            )
+    fitted_columns = set(stored.get("columns", []))
+    present = set(ds.attrs.get("columns", []))
+    missing = sorted((fitted_columns - present) & set(schema.NUMERIC))
+    unknown = ds.attrs.get("unknown_columns", [])
+    if missing and unknown:
+        raise CohortMismatchError(
+            f"{ds.attrs.get('source', 'cohort')}: columns {', '.join(unknown)} are not in the "
+            f"schema and the fit's {', '.join(missing)} are absent. Fix: name the columns as "
+            "in the fit's cohort (see camg validate)"
+        )
+    extra = sorted((present - fitted_columns) & set(schema.NUMERIC))
+    if extra and fitted_columns:
+        warnings.warn(
+            f"{', '.join(extra)} were not in the fit's cohort: their measurement error comes "
+            "from the literature priors alone",
+            stacklevel=3,
+        )
+    sites = set(fit.posterior["site"].values.astype(str)) if "site" in fit.posterior.coords else set()
+    new_sites = sorted({str(s) for s in np.unique(ds["site"].values)} - sites - {""})
+    if sites and new_sites:
+        warnings.warn(
+            f"site(s) {', '.join(new_sites)} are not in the fit: their subjects are scored as "
+            "from an average site",
+            stacklevel=3,
+        )
+
+
 @dataclass(frozen=True)
 class Target:
     """Subjects to score or simulate a regimen for, and what they are scored against.
@@ -74,6 +123,7 @@ class Target:
     @classmethod
     def of(cls, ds, fit, config, *, n: int, threshold, rng) -> Target:
         """Resolve the population, the threshold and the fit's subjects for a cohort."""
+        check_compatible(ds, fit)
         draws = population_draws(fit, config, n=n, rng=rng)
         design = build_design(ds, draws.config)
         fitted = fitted_subjects(ds, fit)

@@ -37,7 +37,7 @@ from camg_bayes.model.design import Design
 from camg_bayes.physiology.state import deficient
 from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
-from camg_bayes.scores.summary import drivers, route_index, summarise
+from camg_bayes.draws.summary import drivers, route_index, summarise
 
 SCORE_COLUMNS = (
     "subject_id",

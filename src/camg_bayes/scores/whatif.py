@@ -31,7 +31,7 @@ from camg_bayes.model.design import Design
 from camg_bayes.physiology.state import deficient, steady_state
 from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
-from camg_bayes.scores.summary import PROB, weighted_quantiles
+from camg_bayes.draws.summary import PROB, weighted_quantiles
 
 OUTCOMES = ("absorbed_mg", "serum_mg_true", "urine_mg_true")
 

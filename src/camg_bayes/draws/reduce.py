@@ -1,0 +1,174 @@
+"""Per-subject reduction of a fit's draws, streamed over blocks of subjects.
+
+After sampling, each block of subjects passes once through the model's transform (the
+sampler's coordinates ``latent_z`` to natural latents), the steady state and the
+summaries, at every draw. What a fit keeps of it:
+
+* ``subject_summary`` (:data:`SUMMARY`): per subject, every score column at the fit's
+  threshold from all draws, the R-hat and ESS of true serum Mg, and the mean and
+  covariance of the latents (the proposal for the integrated likelihood);
+* ``subject_draws`` (:data:`SUBJECT_DRAWS`): the natural latents at a thinned, evenly
+  spaced set of draws per chain (float32), from which every later stage recomputes what
+  it needs with the same functions (other thresholds, what-ifs, predictive checks,
+  drivers); with ``keep_all`` every draw, with true serum Mg and Mg stores;
+* the share of subjects below the threshold at every draw (the prevalence's posterior).
+
+Memory stays bounded by one block: (draws x block) per steady-state quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from arviz_stats.base import array_stats
+
+from camg_bayes.draws.draws import Draws
+from camg_bayes.draws.summary import route_index, summarise
+from camg_bayes.model.design import Design
+from camg_bayes.model.whiten import anchors, latents_from_coordinates
+from camg_bayes.physiology.state import deficient
+from camg_bayes.physiology.variation import LATENTS, stack
+
+#: Name of the per-subject summary group of a fit.
+SUMMARY = "subject_summary"
+#: Name of the group of per-subject draws (thinned, or all with ``--keep-all-draws``).
+SUBJECT_DRAWS = "subject_draws"
+#: Steady-state quantities the summaries need.
+SUMMARISED = ("serum_mg_true", "mg_status", "absorbed_mg", "urine_mg_true", "femg", "ca_ion_true")
+#: Draws per chain kept in a compact fit (see :func:`kept_draws`).
+KEPT_PER_CHAIN = 60
+#: Elements (draws x subjects) evaluated together.
+BLOCK_ELEMENTS = 200_000
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """What a fit keeps of its subjects' draws.
+
+    Attributes
+    ----------
+    summary : xarray.Dataset
+        Dim ``subject`` (and ``latent``, ``latent_b`` for the moments).
+    subject_draws : xarray.Dataset
+        ``latent`` (chain, draw, subject, latent) at the kept draws; with ``keep_all``
+        also ``serum_mg_true`` and ``mg_status`` (chain, draw, subject).
+    prevalence : numpy.ndarray
+        Share of subjects below the threshold, ``(chain, draw)``.
+    """
+
+    summary: xr.Dataset
+    subject_draws: xr.Dataset
+    prevalence: np.ndarray
+
+
+def kept_draws(n_draw: int, per_chain: int | None) -> np.ndarray:
+    """Evenly spaced draw positions of one chain: ``per_chain`` of them, or all if None."""
+    if per_chain is None or per_chain >= n_draw:
+        return np.arange(n_draw)
+    return np.unique(np.linspace(0, n_draw - 1, per_chain).round().astype(int))
+
+
+def natural_latents(draws: Draws, design: Design, zeta: np.ndarray) -> dict:
+    """The model's transform of the sampler's coordinates, ``zeta`` ``(sample, subject, L)``."""
+    latent, _ = latents_from_coordinates(
+        draws.broadcast(), draws.covariates(design), zeta, anchors(design)
+    )
+    return latent
+
+
+def reduce_subjects(
+    draws: Draws,
+    design: Design,
+    latent_z: np.ndarray,
+    *,
+    threshold: float,
+    per_chain: int | None = KEPT_PER_CHAIN,
+    keep_all: bool = False,
+    coords: dict | None = None,
+) -> Reduction:
+    """Summaries, kept draws and prevalence of every subject, a block at a time.
+
+    Parameters
+    ----------
+    draws : Draws
+        The population at every draw of the fit, in (chain, draw) order.
+    design : Design
+        The fit's design.
+    latent_z : numpy.ndarray
+        The sampler's coordinates ``(chain, draw, subject, latent)``.
+    threshold : float
+        Deficiency threshold, mmol/L.
+    per_chain : int, optional
+        Draws per chain kept (evenly spaced); every draw if None or ``keep_all``.
+    keep_all : bool
+        Keep the latents, true serum Mg and Mg stores at every draw.
+    coords : dict, optional
+        ``chain`` and ``draw`` coordinate values of the posterior.
+    """
+    n_chain, n_draw, n_subject, n_latent = latent_z.shape
+    n = n_chain * n_draw
+    keep = kept_draws(n_draw, None if keep_all else per_chain)
+    flat_keep = (np.arange(n_chain)[:, None] * n_draw + keep[None, :]).ravel()
+    kept = np.empty((len(flat_keep), n_subject, n_latent), dtype=np.float32)
+    full = {k: np.empty((n, n_subject), dtype=np.float32) for k in SUMMARISED[:2]} if keep_all else {}
+    columns: dict[str, np.ndarray] = {}
+    moments = np.empty((n_subject, n_latent)), np.empty((n_subject, n_latent, n_latent))
+    below = np.zeros(n)
+    block = max(1, BLOCK_ELEMENTS // n)
+    for start in range(0, n_subject, block):
+        index = np.arange(start, min(start + block, n_subject))
+        part = design.subset(index)
+        latent = natural_latents(draws, part, latent_z[:, :, index].reshape(n, len(index), -1))
+        state = draws.states(part, latent)
+        state["route"] = route_index(draws, part, latent, state)
+        states = {k: state[k].T for k in (*SUMMARISED, "route")}
+        values = summarise(states, np.full((len(index), n), 1.0 / n), threshold)
+        serum = state["serum_mg_true"].T.reshape(len(index), n_chain, n_draw)
+        values |= {
+            "serum_mg_true_rhat": array_stats.rhat(serum),
+            "serum_mg_true_ess_bulk": array_stats.ess(serum, method="bulk"),
+            "serum_mg_true_ess_tail": array_stats.ess(serum, method="tail"),
+        }
+        for name, value in values.items():
+            columns.setdefault(name, np.empty(n_subject, dtype=np.asarray(value).dtype))
+            columns[name][index] = value
+        u = stack(latent)
+        moments[0][index] = u.mean(axis=0)
+        centred = u - moments[0][index]
+        moments[1][index] = np.einsum("sji,sjk->jik", centred, centred) / max(n - 1, 1)
+        kept[:, index] = u[flat_keep]
+        below += deficient(state["serum_mg_true"], threshold).sum(axis=1)
+        for name in full:
+            full[name][:, index] = state[name]
+    coords = coords or {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
+    subject = {"subject": design.subjects}
+    summary = xr.Dataset(
+        {name: ("subject", value) for name, value in columns.items()}
+        | {
+            "latent_mean": (("subject", "latent"), moments[0]),
+            "latent_cov": (("subject", "latent", "latent_b"), moments[1]),
+        },
+        coords=subject | {"latent": list(LATENTS), "latent_b": list(LATENTS)},
+    )
+    summary.attrs["threshold"] = threshold
+    draw_coords = {
+        "chain": np.asarray(coords["chain"]),
+        "draw": np.asarray(coords["draw"])[keep],
+    }
+    subject_draws = xr.Dataset(
+        {
+            "latent": (
+                ("chain", "draw", "subject", "latent"),
+                kept.reshape(n_chain, len(keep), n_subject, n_latent),
+            )
+        }
+        | {
+            name: (("chain", "draw", "subject"), value.reshape(n_chain, n_draw, n_subject))
+            for name, value in full.items()
+        },
+        coords=draw_coords | subject | {"latent": list(LATENTS)},
+    )
+    subject_draws.attrs["kept_per_chain"] = len(keep)
+    return Reduction(summary, subject_draws, (below / n_subject).reshape(n_chain, n_draw))

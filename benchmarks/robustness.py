@@ -133,7 +133,8 @@ def table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         check = (
-            f"{r['check']} (R-hat {r['max_rhat']:.3f} {r.get('worst_parameter', '')}, ESS {r['min_ess_bulk']:.0f}, "
+            f"{r['check']} (R-hat {r['max_rhat']:.3f} {r.get('worst_parameter', '')}, "
+            f"ESS {r['min_ess_bulk']:.0f}, "
             f"E-BFMI {r['min_ebfmi']:.2f}, div {r['divergences']})"
         )
         cells = [

@@ -149,9 +149,10 @@ def test_ctrl_c_during_a_fit_is_one_line_exit_2_and_no_file(tmp_path):
     cohort = tmp_path / "cohort.csv"
     simulate(60, random_seed=3).cohort.to_csv(cohort, index=False)
     out = tmp_path / "fit.nc"
+    command = [sys.executable, "-m", "camg_bayes", "fit", str(cohort), "--out", str(out)]
+    command.extend(["--draws", "100000", "--tune", "1000", "--chains", "2"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "camg_bayes", "fit", str(cohort), "--out", str(out)]
-        + ["--draws", "100000", "--tune", "1000", "--chains", "2"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -167,4 +168,3 @@ def test_ctrl_c_during_a_fit_is_one_line_exit_2_and_no_file(tmp_path):
     assert err.strip().count("\n") == 0 and "interrupted" in err
     assert "Traceback" not in err
     assert _only(tmp_path) == ["cohort.csv"]
-

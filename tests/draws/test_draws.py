@@ -12,8 +12,10 @@ from pymc.model.transform.optimization import freeze_dims_and_data
 
 from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.draws import Draws, by_subject, integrated_loglik, new_subjects, pointwise_dataset
+from camg_bayes.draws.draws import flat
 from camg_bayes.draws.importance import Proposal, weigh
-from camg_bayes.fitting import Fit
+from camg_bayes.draws.reduce import natural_latents
+from camg_bayes.fitting import Fit, fit
 from camg_bayes.model.build import build_model
 from camg_bayes.model.config import load_config
 from camg_bayes.model.design import build_design
@@ -21,14 +23,25 @@ from camg_bayes.physiology.state import steady_state
 from camg_bayes.physiology.variation import stack
 
 
-def test_numpy_loglik_matches_pymc(short_fit):
-    cohort, path = short_fit
-    tree = Fit.load(path).tree
+@pytest.fixture(scope="module")
+def all_draws_fit(short_fit, tmp_path_factory):
+    """A short fit that keeps every draw (``keep_all_draws``), saved and read back."""
+    cohort, _ = short_fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CohortWarning)
         ds = read_cohort(cohort)
+    result = fit(ds, draws=30, tune=80, chains=2, random_seed=3, keep_all_draws=True)
+    path = result.save(tmp_path_factory.mktemp("all") / "fit.nc")
+    return ds, Fit.load(path)
+
+
+def test_numpy_loglik_matches_pymc(all_draws_fit):
+    ds, saved = all_draws_fit
+    tree = saved.tree
+    assert saved.kind == "all_draws"
     config = load_config()
-    model = freeze_dims_and_data(build_model(build_design(ds, config), config))
+    design = build_design(ds, config)
+    model = freeze_dims_and_data(build_model(design, config))
     stored = tree["log_likelihood"].to_dataset()
     post = tree["posterior"]
     assert post["latent_z"].dtype == np.float32 and post["mg_status_ref"].dtype == np.float64
@@ -46,13 +59,30 @@ def test_numpy_loglik_matches_pymc(short_fit):
         tree, model=model, extend_inferencedata=False, progressbar=False, backend="jax"
     )
     draws = Draws.from_posterior(posterior, config, source="test")
-    mine = pointwise_dataset(draws, build_design(ds, config))
+    latent = natural_latents(draws, design, flat(posterior["latent_z"].values))
+    draws = draws.with_latents(stack(latent), design.subjects)
+    coords = {"chain": posterior["chain"].values, "draw": posterior["draw"].values}
+    mine = pointwise_dataset(draws, design, coords)
     for name in reference.data_vars:
         np.testing.assert_allclose(mine[name].values, reference[name].values, rtol=1e-9, atol=1e-9)
-        # the file keeps per-subject draws in single precision
+        # the file keeps per-subject draws (and the latents they come from) in single precision
         assert stored[name].dtype == np.float32
-        np.testing.assert_allclose(stored[name].values, mine[name].values, rtol=2e-5, atol=2e-5)
+        np.testing.assert_allclose(stored[name].values, mine[name].values, rtol=1e-4, atol=1e-4)
     assert set(mine.data_vars) == set(reference.data_vars) == set(stored.data_vars)
+
+
+def test_compact_fit_scores_as_the_fit_with_all_draws(all_draws_fit):
+    """The compact fit's summaries equal those recomputed from every stored draw."""
+    _, saved = all_draws_fit
+    kept = saved.tree["subject_draws"]
+    summary = saved.summary
+    assert kept.sizes["draw"] == 30 and "serum_mg_true" in kept
+    serum = kept["serum_mg_true"].values.reshape(-1, kept.sizes["subject"])
+    threshold = saved.config.threshold
+    np.testing.assert_allclose(
+        summary["p_deficient"].values, (serum < threshold).mean(axis=0), atol=1e-12
+    )
+    np.testing.assert_allclose(summary["serum_mg_true_mean"].values, serum.mean(axis=0), rtol=1e-5)
 
 
 def _ds(frame):

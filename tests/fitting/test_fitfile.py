@@ -21,12 +21,18 @@ def test_fit_tree_has_groups_dims_and_attributes(short_fit):
     _, path = short_fit
     fit = Fit.load(path)
     tree = fit.tree
-    assert {"posterior", "sample_stats", "observed_data", "log_likelihood", "cohort"} <= set(
-        tree.children
-    )
+    groups = {"posterior", "sample_stats", "subject_summary", "subject_draws", "cohort"}
+    assert groups | {"log_likelihood_marginal", "log_likelihood_prior"} == set(tree.children)
+    assert tree.attrs["fit_kind"] == fit.kind == "compact"
     post = tree["posterior"]
-    assert post["serum_mg_true"].dims == ("chain", "draw", "subject")
+    assert "latent_z" not in post and "subject" not in post.dims  # population draws only
     assert post.sizes["chain"] == 2 and post.sizes["draw"] == 60
+    summary = tree["subject_summary"]
+    assert summary["serum_mg_true_rhat"].dims == ("subject",) and summary.sizes["subject"] == 80
+    assert summary.attrs["threshold"] == fit.config.threshold
+    kept = tree["subject_draws"]["latents"]
+    assert kept.dims == ("chain", "draw", "subject", "latent") and kept.dtype == np.float32
+    assert kept.sizes["draw"] == 60  # fewer draws than KEPT_PER_CHAIN: all are kept
     attrs = tree.attrs
     assert attrs["random_seed"] == 7
     versions = json.loads(attrs["software_versions"])
@@ -75,13 +81,36 @@ def test_zarr_round_trip_keeps_values_and_precision_policy(short_fit, tmp_path):
     tree = load_fit(path)
     store = save_fit(tree, tmp_path / "fit.zarr")
     again = load_fit(store)
-    for name in ("latent_z", "mg_status_ref", "site_status"):
-        a, b = tree["posterior"][name], again["posterior"][name]
+    for group, name in [
+        ("posterior", "mg_status_ref"),
+        ("posterior", "site_status"),
+        ("subject_draws", "latents"),
+        ("subject_summary", "p_deficient"),
+    ]:
+        a, b = tree[group][name], again[group][name]
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a.values, b.values)
     assert again["posterior"]["site_status"].dtype == np.float64  # population: double
-    assert again["log_likelihood"]["pth_mean"].dtype == np.float32  # per subject: single
+    assert again["subject_draws"]["latents"].dtype == np.float32  # per subject: single
     assert again.attrs["data_hash"] == tree.attrs["data_hash"]
+
+
+def test_load_checks_the_kind_of_fit(short_fit, tmp_path):
+    _, path = short_fit
+    tree = load_fit(path)
+    del tree["subject_draws"]
+    save_fit(tree, tmp_path / "no_draws.nc")
+    with pytest.raises(FitFileError, match="compact fit missing subject_draws"):
+        load_fit(tmp_path / "no_draws.nc")
+    tree = load_fit(path)
+    tree.attrs["fit_kind"] = "all_draws"  # claims every draw but lacks the conditional loglik
+    save_fit(tree, tmp_path / "claims_all.nc")
+    with pytest.raises(FitFileError, match="all_draws fit missing log_likelihood"):
+        load_fit(tmp_path / "claims_all.nc")
+    tree.attrs["fit_kind"] = "streamed"
+    save_fit(tree, tmp_path / "unknown.nc")
+    with pytest.raises(FitFileError, match="unknown kind of fit 'streamed'"):
+        load_fit(tmp_path / "unknown.nc")
 
 
 def test_cli_check_on_bad_file_exits_two(tmp_path, capsys):

@@ -8,9 +8,9 @@ import pytest
 from camg_bayes.cli import main
 from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.draws import Draws
+from camg_bayes.draws.summary import weighted_quantiles
 from camg_bayes.model.design import build_design
 from camg_bayes.scores.scoring import SCORE_COLUMNS, prior_probabilities, score
-from camg_bayes.draws.summary import weighted_quantiles
 from camg_bayes.scores.whatif import Regimen, whatif
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from camg_bayes import seeds
+from camg_bayes.draws.summary import PROB
 from camg_bayes.fitting.fitfile import Fit
 
 
@@ -105,22 +106,26 @@ def parameter_recovery(
     return pd.DataFrame(rows).set_index("parameter")
 
 
-def subject_intervals(fit: Fit, variable: str = "serum_mg_true", prob: float = 0.9) -> pd.DataFrame:
-    """Posterior mean and central interval of a per-subject quantity."""
-    values = fit.posterior[variable]
-    lo, hi = (1 - prob) / 2, (1 + prob) / 2
-    q = values.quantile([lo, hi], dim=("chain", "draw"))
-    return pd.DataFrame(
-        {
-            "mean": values.mean(("chain", "draw")).values,
-            "lo": q.sel(quantile=lo).values,
-            "hi": q.sel(quantile=hi).values,
-        },
-        index=pd.Index(values["subject"].values, name="subject_id"),
-    )
+def subject_intervals(
+    fit: Fit, variable: str = "serum_mg_true", prob: float = PROB
+) -> pd.DataFrame:
+    """Posterior mean and central interval of a per-subject quantity.
+
+    At the summaries' probability (:data:`camg_bayes.draws.summary.PROB`) from every draw
+    (the fit's subject summary); otherwise from the kept draws.
+    """
+    summary = fit.summary
+    if np.isclose(prob, PROB) and f"{variable}_lo" in summary:
+        mean, lo, hi = (summary[f"{variable}_{k}"].values for k in ("mean", "lo", "hi"))
+    else:
+        values = fit.subject_states[1][variable]
+        mean = values.mean(axis=0)
+        lo, hi = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    index = pd.Index(summary["subject"].values, name="subject_id")
+    return pd.DataFrame({"mean": mean, "lo": lo, "hi": hi}, index=index)
 
 
-def subject_coverage(fit: Fit, truth: pd.DataFrame, prob: float = 0.9) -> float:
+def subject_coverage(fit: Fit, truth: pd.DataFrame, prob: float = PROB) -> float:
     """Share of subjects whose true serum Mg lies in their central posterior interval."""
     intervals = subject_intervals(fit, prob=prob)
     true = truth.set_index("subject_id")["true_serum_mg"].reindex(intervals.index)

@@ -158,7 +158,7 @@ def diagnose(fit: Fit) -> Diagnostics:
     stats = fit.tree["sample_stats"].to_dataset()
     checks = [
         _rhat_population(table),
-        _rhat_subjects(fit.posterior),
+        _rhat_subjects(fit.summary),
         *(_ess_population(table, kind, stats.sizes["chain"]) for kind in ("bulk", "tail")),
         _divergences(stats),
         _treedepth(stats),
@@ -205,8 +205,8 @@ def _rhat_population(table: pd.DataFrame) -> Check:
     )
 
 
-def _rhat_subjects(posterior: xr.Dataset) -> Check:
-    subject_rhat = az.rhat(posterior[["serum_mg_true"]])["serum_mg_true"].values
+def _rhat_subjects(summary: xr.Dataset) -> Check:
+    subject_rhat = summary["serum_mg_true_rhat"].values
     share = float(np.mean(subject_rhat <= 1.01))
     ok = share >= 0.99 and float(np.max(subject_rhat)) <= 1.05
     return Check(

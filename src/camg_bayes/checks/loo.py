@@ -25,7 +25,9 @@ def integrated_loglik(fit: Fit, *, random_seed: seeds.Seed = None) -> xr.Dataset
         return fit.log_likelihood("integrated")
     seed = fit.attrs["random_seed"] if random_seed is None else random_seed
     rng = seeds.generator(seed, "loo")
-    return integrated_dataset(fit.draws(), fit.design, rng=rng)
+    kept = fit.tree["subject_draws"]
+    coords = {"chain": kept["chain"].values, "draw": kept["draw"].values}
+    return integrated_dataset(fit.subject_draws(), fit.design, fit.summary, coords, rng=rng)
 
 
 def integrated_tree(fit: Fit) -> xr.DataTree:
@@ -35,14 +37,6 @@ def integrated_tree(fit: Fit) -> xr.DataTree:
     return xr.DataTree.from_dict(
         {"posterior": posterior, "log_likelihood": integrated[["all_measurements"]]}
     )
-
-
-def integrated_samples(fit: Fit, integrated: xr.Dataset) -> np.ndarray:
-    """Flat (chain x draw) positions of the integrated log-likelihood's thinned draws."""
-    n_draw = fit.posterior.sizes["draw"]
-    chains = np.arange(fit.posterior.sizes["chain"])
-    draws = np.searchsorted(fit.posterior["draw"].values, integrated["draw"].values)
-    return (chains[:, None] * n_draw + draws[None, :]).ravel()
 
 
 def loo(fit: Fit):

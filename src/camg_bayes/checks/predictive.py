@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from camg_bayes import seeds
-from camg_bayes.checks.loo import integrated_loglik, integrated_samples
+from camg_bayes.checks.loo import integrated_loglik
 from camg_bayes.draws.draws import Draws
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
@@ -182,7 +182,7 @@ def statistics_table(observed: dict, replicated: dict, threshold: float) -> pd.D
 def posterior_predictive(fit: Fit, *, random_seed: seeds.Seed = None) -> PredictiveCheck:
     """Posterior predictive checks and LOO-PIT of a fit.
 
-    Replicates are drawn at the draws of the integrated log-likelihood (500 by default),
+    Replicates are drawn at the fit's kept draws (those of the integrated log-likelihood),
     so that LOO-PIT can weight them by leave-one-subject-out PSIS.
 
     Parameters
@@ -194,8 +194,8 @@ def posterior_predictive(fit: Fit, *, random_seed: seeds.Seed = None) -> Predict
     rng = seeds.generator(random_seed, "check")
     design = fit.design
     integrated = integrated_loglik(fit)
-    draws = fit.draws().take(integrated_samples(fit, integrated))
-    _, state = draws.fitted_states(design)
+    draws = fit.subject_draws()
+    _, state = fit.subject_states
     replicated = replicate(draws, state, design, rng)
     observed = _observed(design)
     loglik = integrated["all_measurements"].values.reshape(draws.n, -1)

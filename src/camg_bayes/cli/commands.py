@@ -106,6 +106,14 @@ def fit(
     ] = DEFAULTS.target_accept,
     config: ConfigOption = None,
     variant: VariantOption = "full",
+    keep_all_draws: Annotated[
+        bool,
+        typer.Option(
+            "--keep-all-draws",
+            help="Keep every draw of every subject (a much larger file); by default the "
+            "fit keeps per-subject summaries and a thinned set of subject draws.",
+        ),
+    ] = False,
 ) -> None:
     """Fit the model with NUTS (nutpie), save the fit and print its diagnostics."""
     from camg_bayes.checks.diagnostics import diagnose
@@ -126,7 +134,12 @@ def fit(
         f"({tune} tune + {draws} draws); compiling the model first..."
     )
     result, _ = _captured(
-        run_fit, ds, model_config, settings=settings, progressbar=sys.stdout.isatty()
+        run_fit,
+        ds,
+        model_config,
+        settings=settings,
+        progressbar=sys.stdout.isatty(),
+        keep_all_draws=keep_all_draws,
     )
     result.save(out_path)
     out.print(

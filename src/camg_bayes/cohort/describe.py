@@ -78,3 +78,28 @@ def cohort_overview(ds: xr.Dataset) -> dict:
         },
         "data_hash": ds.attrs.get("data_hash", ""),
     }
+
+
+#: Columns whose scale is compared with the fit's cohort (a unit error moves them 2.4-40x).
+SCALED = ("diet_ca", "diet_mg", "serum_mg", "serum_ca", "albumin", "ionized_ca", "pth")
+SCALED += ("urine_mg", "urine_ca", "urine_creatinine")
+#: How far outside the fit cohort's 0.5-99.5 % range a column's median may lie.
+SCALE_MARGIN = 1.5
+
+
+def cohort_ranges(ds: xr.Dataset) -> dict[str, list[float]]:
+    """Each scaled column's 0.5 % and 99.5 % quantiles in a cohort (canonical units)."""
+    out = {}
+    for column in SCALED:
+        if column in ds:
+            values = ds[column].values.astype(float)
+            values = values[np.isfinite(values)]
+            if len(values):
+                out[column] = [float(v) for v in np.quantile(values, [0.005, 0.995])]
+    return out
+
+
+def medians(ds: xr.Dataset) -> dict[str, float]:
+    """Each scaled column's median in a cohort (canonical units), where it has values."""
+    values = {c: ds[c].values.astype(float) for c in SCALED if c in ds}
+    return {c: float(np.nanmedian(v)) for c, v in values.items() if np.isfinite(v).any()}

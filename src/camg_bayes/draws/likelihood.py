@@ -27,7 +27,9 @@ INTEGRATED = "log_likelihood_marginal"
 PRIOR_DENSITY = "log_likelihood_prior"
 
 
-def pointwise_dataset(draws: Draws, design: Design, coords: dict, *, chunk: int = 250) -> xr.Dataset:
+def pointwise_dataset(
+    draws: Draws, design: Design, coords: dict, *, chunk: int = 250
+) -> xr.Dataset:
     """Every observed variable's log-likelihood at the draws, conditional on the latents.
 
     Parameters

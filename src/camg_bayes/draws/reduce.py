@@ -52,7 +52,7 @@ class Reduction:
     summary : xarray.Dataset
         Dim ``subject`` (and ``latent``, ``latent_b`` for the moments).
     subject_draws : xarray.Dataset
-        ``latent`` (chain, draw, subject, latent) at the kept draws; with ``keep_all``
+        ``latents`` (chain, draw, subject, latent) at the kept draws; with ``keep_all``
         also ``serum_mg_true`` and ``mg_status`` (chain, draw, subject).
     prevalence : numpy.ndarray
         Share of subjects below the threshold, ``(chain, draw)``.
@@ -112,7 +112,9 @@ def reduce_subjects(
     keep = kept_draws(n_draw, None if keep_all else per_chain)
     flat_keep = (np.arange(n_chain)[:, None] * n_draw + keep[None, :]).ravel()
     kept = np.empty((len(flat_keep), n_subject, n_latent), dtype=np.float32)
-    full = {k: np.empty((n, n_subject), dtype=np.float32) for k in SUMMARISED[:2]} if keep_all else {}
+    full = (
+        {k: np.empty((n, n_subject), dtype=np.float32) for k in SUMMARISED[:2]} if keep_all else {}
+    )
     columns: dict[str, np.ndarray] = {}
     moments = np.empty((n_subject, n_latent)), np.empty((n_subject, n_latent, n_latent))
     below = np.zeros(n)
@@ -129,7 +131,9 @@ def reduce_subjects(
         values |= {
             "serum_mg_true_rhat": array_stats.rhat(serum),
             "serum_mg_true_ess_bulk": array_stats.ess(serum, method="bulk"),
-            "serum_mg_true_ess_tail": array_stats.ess(serum, method="tail"),
+            "serum_mg_true_ess_tail": array_stats.ess(
+                serum, method="tail", prob=0.1
+            ),  # az.ess default
         }
         for name, value in values.items():
             columns.setdefault(name, np.empty(n_subject, dtype=np.asarray(value).dtype))
@@ -159,7 +163,7 @@ def reduce_subjects(
     }
     subject_draws = xr.Dataset(
         {
-            "latent": (
+            "latents": (
                 ("chain", "draw", "subject", "latent"),
                 kept.reshape(n_chain, len(keep), n_subject, n_latent),
             )

@@ -25,12 +25,19 @@ from camg_bayes import __version__
 from camg_bayes.cohort import data_hash, schema, units
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.likelihood import INTEGRATED
+from camg_bayes.draws.reduce import SUBJECT_DRAWS, SUMMARY
 from camg_bayes.errors import FitFileError
 from camg_bayes.files import atomic_path
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
 
-REQUIRED_GROUPS = ("posterior", "sample_stats", "log_likelihood", "cohort")
+REQUIRED_GROUPS = ("posterior", "sample_stats", SUMMARY)
+#: Kinds of fit file and the groups each must hold besides :data:`REQUIRED_GROUPS`.
+KINDS = {
+    "compact": ("cohort", SUBJECT_DRAWS),
+    "all_draws": ("cohort", SUBJECT_DRAWS, "log_likelihood"),
+    "no_data": (),
+}
 REQUIRED_ATTRS = (
     "camg_bayes_version",
     "model_config",
@@ -51,9 +58,10 @@ class Fit:
     Attributes
     ----------
     tree : xarray.DataTree
-        Groups ``posterior``, ``sample_stats``, ``log_likelihood``,
-        ``log_likelihood_marginal``, ``cohort`` (and ``observed_data``, ``constant_data``);
-        attributes as in :data:`REQUIRED_ATTRS` and more.
+        Groups ``posterior``, ``sample_stats``, ``subject_summary``, ``subject_draws``,
+        ``log_likelihood_marginal``, ``log_likelihood_prior``, ``cohort`` (see
+        :mod:`camg_bayes.fitting.sample` and :data:`KINDS`); attributes as in
+        :data:`REQUIRED_ATTRS` and more.
 
     Examples
     --------
@@ -76,7 +84,7 @@ class Fit:
 
     def __repr__(self) -> str:
         return (
-            f"Fit(variant={self.config.variant!r}, subjects={self.design.n}, "
+            f"Fit(variant={self.config.variant!r}, subjects={self.summary.sizes['subject']}, "
             f"chains={self.posterior.sizes['chain']}, draws={self.posterior.sizes['draw']}, "
             f"data_hash={self.data_hash!r}, seed={self.attrs['random_seed']})"
         )
@@ -94,9 +102,28 @@ class Fit:
         """The model configuration the fit was made with."""
         return ModelConfig.from_json(self.attrs["model_config"])
 
+    @property
+    def kind(self) -> str:
+        """``"compact"``, ``"all_draws"`` (``--keep-all-draws``) or ``"no_data"``."""
+        return str(self.attrs.get("fit_kind", "compact"))
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the fit holds its cohort (not a ``--no-data`` fit)."""
+        return "cohort" in self.tree.children
+
+    def require_data(self, what: str) -> None:
+        """Raise :class:`FitFileError` for ``what`` if the fit holds no cohort."""
+        if not self.has_data:
+            raise FitFileError(
+                f"this fit was written with --no-data (no subjects or readings), so {what} "
+                "needs the cohort. Fix: pass the cohort file (it is scored as new subjects)"
+            )
+
     @cached_property
     def cohort(self) -> xr.Dataset:
         """The validated cohort stored with the fit (subject x occasion)."""
+        self.require_data("this step")
         cohort = self.tree["cohort"].to_dataset()
         cohort.attrs.update(
             source=self.attrs.get("cohort_source", ""),
@@ -117,6 +144,32 @@ class Fit:
     def posterior(self) -> xr.Dataset:
         """The posterior group as a Dataset."""
         return self.tree["posterior"].to_dataset()
+
+    @cached_property
+    def summary(self) -> xr.Dataset:
+        """Per-subject summaries from all draws (:mod:`camg_bayes.draws.reduce`)."""
+        return self.tree[SUMMARY].to_dataset()
+
+    @cached_property
+    def kept_samples(self) -> np.ndarray:
+        """Flat (chain x draw) positions of the draws at which subjects' latents are kept."""
+        self.require_data("this step")
+        kept = self.tree[SUBJECT_DRAWS]["draw"].values
+        n_draw = self.posterior.sizes["draw"]
+        positions = np.searchsorted(self.posterior["draw"].values, kept)
+        chains = np.arange(self.posterior.sizes["chain"])
+        return (chains[:, None] * n_draw + positions[None, :]).ravel()
+
+    def subject_draws(self) -> Draws:
+        """The population draws at :attr:`kept_samples`, carrying the subjects' latents."""
+        latent = self.tree[SUBJECT_DRAWS]["latents"].values
+        latent = latent.reshape(-1, *latent.shape[2:])
+        return self.draws().take(self.kept_samples).with_latents(latent, self.design.subjects)
+
+    @cached_property
+    def subject_states(self) -> tuple[dict, dict]:
+        """Latents and steady states of the fit's subjects at the kept draws."""
+        return self.subject_draws().fitted_states(self.design)
 
     @property
     def data_hash(self) -> str:
@@ -146,8 +199,13 @@ class Fit:
     def log_likelihood(self, kind: str = "conditional") -> xr.Dataset:
         """A log-likelihood group: conditional on, or integrated over, the subjects' latents.
 
-        ``kind`` is ``"conditional"`` (every draw) or ``"integrated"`` (thinned draws).
+        ``kind`` is ``"conditional"`` (every draw; only in fits with all draws) or
+        ``"integrated"`` (the kept draws).
         """
+        if kind == "conditional" and "log_likelihood" not in self.tree.children:
+            raise FitFileError(
+                "the conditional log-likelihood is kept only by camg fit --keep-all-draws"
+            )
         group = "log_likelihood" if kind == "conditional" else INTEGRATED
         return self.tree[group].to_dataset()
 
@@ -241,19 +299,7 @@ def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
             f"{name}: cannot be read as a fit ({type(exc).__name__}); the file may be truncated "
             "or corrupted. Fix: run camg fit again"
         ) from None
-    missing_groups = [g for g in REQUIRED_GROUPS if g not in tree.children]
-    missing_attrs = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
-    if missing_groups or missing_attrs:
-        what = ", ".join(missing_groups + missing_attrs)
-        raise FitFileError(
-            f"{name}: not a camg_bayes fit (missing {what}). Fix: use a file from camg fit"
-        )
-    made_with = str(tree.attrs["camg_bayes_version"])
-    if made_with != __version__:
-        raise FitFileError(
-            f"{name}: made with camg_bayes {made_with}, but this is {__version__}; the model "
-            f"may differ. Fix: refit with this version (or install camg_bayes=={made_with})"
-        )
+    _check_identity(tree, name)
     try:
         stored = ModelConfig.from_json(tree.attrs["model_config"])
     except Exception as exc:
@@ -265,8 +311,10 @@ def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
             f"{name}: corrupted: the stored model configuration does not match its fingerprint. "
             "Fix: run camg fit again"
         )
-    cohort = tree["cohort"].to_dataset()
-    if data_hash(cohort) != tree.attrs["data_hash"]:
+    if (
+        "cohort" in tree.children
+        and data_hash(tree["cohort"].to_dataset()) != tree.attrs["data_hash"]
+    ):
         raise FitFileError(
             f"{name}: corrupted: the stored cohort does not match its data hash. "
             "Fix: run camg fit again"
@@ -279,3 +327,28 @@ def load_fit(path, config: ModelConfig | None = None) -> xr.DataTree:
             "Fix: refit with the current configuration or load it with its own"
         )
     return tree
+
+
+def _check_identity(tree: xr.DataTree, name: str) -> None:
+    """Raise unless ``tree`` is a fit of this package version with its kind's groups."""
+    missing_attrs = [a for a in REQUIRED_ATTRS if a not in tree.attrs]
+    if missing_attrs:
+        raise FitFileError(
+            f"{name}: not a camg_bayes fit (missing {', '.join(missing_attrs)}). "
+            "Fix: use a file from camg fit"
+        )
+    made_with = str(tree.attrs["camg_bayes_version"])
+    if made_with != __version__:
+        raise FitFileError(
+            f"{name}: made with camg_bayes {made_with}, but this is {__version__}; the model "
+            f"may differ. Fix: refit with this version (or install camg_bayes=={made_with})"
+        )
+    kind = str(tree.attrs.get("fit_kind", ""))
+    if kind not in KINDS:
+        raise FitFileError(f"{name}: unknown kind of fit '{kind}'. Fix: run camg fit again")
+    missing = [g for g in (*REQUIRED_GROUPS, *KINDS[kind]) if g not in tree.children]
+    if missing:
+        raise FitFileError(
+            f"{name}: a {kind} fit missing {', '.join(missing)}; the file is damaged. "
+            "Fix: run camg fit again"
+        )

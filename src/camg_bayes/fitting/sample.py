@@ -33,6 +33,7 @@ from pymc.model.transform.optimization import freeze_dims_and_data
 
 from camg_bayes import __version__, seeds
 from camg_bayes.cohort import data_hash, load_cohort
+from camg_bayes.cohort.describe import cohort_ranges
 from camg_bayes.draws import (
     INTEGRATED,
     PRIOR_DENSITY,
@@ -55,7 +56,6 @@ from camg_bayes.model.start import initial_values, jitter_variables
 def software_versions() -> dict[str, str]:
     """Versions of the packages that produced a fit."""
     import arviz
-    import jax
     import nutpie
     import pytensor
 
@@ -149,7 +149,7 @@ def _reduce(
     n_draw = posterior.sizes["draw"]
     positions = np.searchsorted(coords["draw"], kept["draw"].values)
     flat = (np.arange(len(coords["chain"]))[:, None] * n_draw + positions[None, :]).ravel()
-    latents = kept["latent"].values.reshape(len(flat), design.n, -1)
+    latents = kept["latents"].values.reshape(len(flat), design.n, -1)
     kept_draws = draws.take(flat).with_latents(latents, design.subjects)
     kept_coords = {"chain": coords["chain"], "draw": kept["draw"].values}
     rng = seeds.generator(seed, "loo")
@@ -158,16 +158,15 @@ def _reduce(
         "sample_stats": sampled["sample_stats"].to_dataset(),
         SUMMARY: reduction.summary,
         SUBJECT_DRAWS: kept,
-        INTEGRATED: integrated_dataset(
-            kept_draws, design, reduction.summary, kept_coords, rng=rng
-        ),
+        INTEGRATED: integrated_dataset(kept_draws, design, reduction.summary, kept_coords, rng=rng),
         PRIOR_DENSITY: prior_dataset(config, design, reduction.summary, rng=rng),
         "cohort": ds.drop_attrs(),
     }
     if keep_all:
         groups["log_likelihood"] = pointwise_dataset(kept_draws, design, kept_coords)
-    groups["posterior"] = groups["posterior"].drop_vars(
-        [c for c in ("latent",) if c in groups["posterior"].coords and not keep_all]
+    used = {dim for var in groups["posterior"].data_vars.values() for dim in var.dims}
+    groups["posterior"] = groups["posterior"].drop_dims(
+        [dim for dim in groups["posterior"].dims if dim not in used]
     )
     tree = xr.DataTree.from_dict(groups)
     tree["posterior"].attrs.update(sampled["posterior"].attrs)
@@ -234,6 +233,7 @@ def _provenance(ds, config: ModelConfig, settings: SamplerSettings, model, tree,
         "cohort_warnings": json.dumps(list(ds.attrs.get("warnings", []))),
         "cohort_columns": json.dumps(list(ds.attrs.get("columns", []))),
         "cohort_units": json.dumps(dict(ds.attrs.get("declared_units", {}))),
+        "cohort_ranges": json.dumps(cohort_ranges(ds)),
         "random_seed": settings.random_seed,
         "sampler_settings": json.dumps(asdict(settings)),
         "population_parameters": json.dumps(population_parameters(model)),

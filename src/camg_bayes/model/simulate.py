@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from camg_bayes import __version__
-from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.files import ensure_writable, write_csv, write_text
+from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import BY_COLUMN, draw, location, sds
 from camg_bayes.physiology.parameters import expand

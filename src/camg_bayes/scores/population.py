@@ -6,15 +6,17 @@ the literature-prior population gives a first answer with no fit at all.
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from camg_bayes.cohort import schema, subject_hashes
-from camg_bayes.errors import CohortMismatchError
+from camg_bayes.cohort import schema, subject_hashes, units
+from camg_bayes.cohort.describe import SCALE_MARGIN, medians
 from camg_bayes.draws.draws import Draws
+from camg_bayes.errors import CohortMismatchError
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
@@ -41,7 +43,7 @@ def fitted_subjects(ds: xr.Dataset, fit: Fit | None) -> dict[str, int]:
     A subject whose identifier is in the fit but whose readings differ is left out: it is
     scored as a new subject.
     """
-    if fit is None:
+    if fit is None or not fit.has_data:
         return {}
     stored = fit.cohort
     known, mine = subject_hashes(stored), subject_hashes(ds)
@@ -50,26 +52,33 @@ def fitted_subjects(ds: xr.Dataset, fit: Fit | None) -> dict[str, int]:
 
 
 def check_compatible(ds: xr.Dataset, fit: Fit | None) -> None:
-    """Refuse a cohort whose columns or units disagree with those of the fit's cohort.
+    """Refuse a cohort whose columns or values disagree with those of the fit's cohort.
 
-    Raises :class:`CohortMismatchError` when a measurement is declared in another unit
-    than in the fit's cohort, or when measurements the fit was made with are absent while
-    columns the schema does not know are present (a renamed column). Warns when the
-    cohort has measurements the fit's cohort had not (their error parameters are the
-    priors') or sites the fit has no offset for (scored as an average site).
+    Units declared in a column's header are converted on load, so a cohort may give
+    them otherwise than the fit's cohort did. Raises :class:`CohortMismatchError` when a
+    measurement's median lies far outside the range of the fit's cohort (more than
+    :data:`SCALE_MARGIN` times beyond its 0.5-99.5 % quantiles: a unit not declared), or
+    when measurements the fit was made with are absent while columns the schema does not
+    know are present (a renamed column). Warns when the cohort has measurements the fit's
+    cohort had not (their error parameters are the priors') or sites the fit has no
+    offset for (scored as an average site).
     """
     if fit is None:
         return
-    stored = fit.cohort.attrs
-    theirs, mine = stored.get("declared_units", {}), ds.attrs.get("declared_units", {})
-    for column in sorted(set(theirs) & set(mine)):
-        if theirs[column] != mine[column]:
+    source = ds.attrs.get("source", "cohort")
+    ranges = json.loads(fit.attrs.get("cohort_ranges", "{}"))
+    for column, median in medians(ds).items():
+        if column not in ranges:
+            continue
+        lo, hi = ranges[column]
+        if not lo / SCALE_MARGIN <= median <= hi * SCALE_MARGIN:
+            unit = units.QUANTITIES[column].canonical
             raise CohortMismatchError(
-                f"{ds.attrs.get('source', 'cohort')}: column {column} is in {mine[column]}, "
-                f"but the fit's cohort gave it in {theirs[column]}. Fix: give {column} in "
-                f"{theirs[column]}, as the fit's cohort did"
+                f"{source}: column {column} has median {median:.4g} {unit}, outside the fit's "
+                f"cohort ({lo:.4g}-{hi:.4g} {unit}): its unit differs. Fix: name the unit in "
+                f"the header, e.g. '{column} [unit]' (see camg validate)"
             )
-    fitted_columns = set(stored.get("columns", []))
+    fitted_columns = set(json.loads(fit.attrs.get("cohort_columns", "[]")))
     present = set(ds.attrs.get("columns", []))
     missing = sorted((fitted_columns - present) & set(schema.NUMERIC))
     unknown = ds.attrs.get("unknown_columns", [])
@@ -86,7 +95,9 @@ def check_compatible(ds: xr.Dataset, fit: Fit | None) -> None:
             "from the literature priors alone",
             stacklevel=3,
         )
-    sites = set(fit.posterior["site"].values.astype(str)) if "site" in fit.posterior.coords else set()
+    sites = (
+        set(fit.posterior["site"].values.astype(str)) if "site" in fit.posterior.coords else set()
+    )
     new_sites = sorted({str(s) for s in np.unique(ds["site"].values)} - sites - {""})
     if sites and new_sites:
         warnings.warn(
@@ -134,5 +145,5 @@ class Target:
     @property
     def method(self) -> str:
         """How subjects outside the fit are handled."""
-        prior = self.draws.posterior is None
+        prior = self.draws.source == "literature prior"
         return "importance sampling (prior)" if prior else "importance sampling"

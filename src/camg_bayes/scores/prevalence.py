@@ -12,8 +12,9 @@ from camg_bayes.physiology.state import deficient
 def prevalence(fit: Fit, threshold: float | None = None, prob: float = 0.9) -> pd.DataFrame:
     """Share of the cohort with true serum Mg below the threshold: overall, by sex and site.
 
-    The share is computed per posterior draw, so its interval carries the uncertainty of
-    every subject's status.
+    The share is computed at each of the fit's kept draws (see
+    :attr:`camg_bayes.fitting.fitfile.Fit.kept_samples`), so its interval carries the
+    uncertainty of every subject's status.
 
     Parameters
     ----------
@@ -29,8 +30,8 @@ def prevalence(fit: Fit, threshold: float | None = None, prob: float = 0.9) -> p
         Rows ``all subjects``, ``sex F``, ``sex M``, ``site <label>``; columns ``n``,
         ``mean``, ``lo``, ``hi``.
     """
-    serum = fit.posterior["serum_mg_true"].values
-    below = deficient(serum, fit.threshold(threshold)).reshape(-1, serum.shape[-1])
+    _, state = fit.subject_states
+    below = deficient(state["serum_mg_true"], fit.threshold(threshold))
     cohort = fit.cohort
     groups = {"all subjects": np.ones(below.shape[1], dtype=bool)}
     for sex in ("F", "M"):

@@ -22,22 +22,22 @@ most) with ``driver_shift`` (``p_deficient`` minus ``p_deficient`` without it),
 
 from __future__ import annotations
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from camg_bayes import seeds
 from camg_bayes.cohort import load_cohort
-from camg_bayes.draws.draws import Draws
+from camg_bayes.draws.draws import Draws, by_subject
 from camg_bayes.draws.importance import new_subjects
+from camg_bayes.draws.reduce import SUMMARISED
+from camg_bayes.draws.summary import drivers, route_index, summarise
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design
 from camg_bayes.physiology.state import deficient
 from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
-from camg_bayes.draws.summary import drivers, route_index, summarise
 
 SCORE_COLUMNS = (
     "subject_id",
@@ -62,8 +62,6 @@ SCORE_COLUMNS = (
     "ess",
     "population",
 )
-#: Steady-state quantities the summaries need.
-SUMMARISED = ("serum_mg_true", "mg_status", "absorbed_mg", "urine_mg_true", "femg", "ca_ion_true")
 
 
 def score(
@@ -141,48 +139,33 @@ def _fill(columns: dict, mask: np.ndarray, values: dict, n: int) -> None:
 
 
 def _score_in_fit(fit: Fit, index: np.ndarray, threshold: float) -> dict:
-    """Summaries from the posterior draws of the fit's subjects at positions ``index``."""
-    draws = fit.draws()
-    states = {k: np.empty((len(index), draws.n)) for k in SUMMARISED}
-    states["route"] = np.empty((len(index), draws.n), dtype=np.int8)
-    for start, part in zip(range(0, draws.n, 500), draws.chunks(500), strict=True):
-        latent, state = part.fitted_states(fit.design)
-        state["route"] = route_index(part, fit.design, latent, state)
-        for k in states:
-            states[k][:, start : start + part.n] = state[k][:, index].T
+    """Scores of the fit's own subjects at positions ``index``.
+
+    At the fit's threshold the summaries come from every draw (the fit's subject
+    summary); at another threshold, from the kept draws. Drivers are computed at the kept
+    draws.
+    """
+    draws = fit.subject_draws()
+    design = fit.design.subset(index)
+    latent, state = draws.fitted_states(design)
+    state["route"] = route_index(draws, design, latent, state)
+    states = {k: state[k].T for k in (*SUMMARISED, "route")}
     weights = np.full((len(index), draws.n), 1.0 / draws.n)
-    out = summarise(states, weights, threshold)
-    terms = _stored_terms(fit, index)
+    kept = summarise(states, weights, threshold)
+    summary = fit.summary.isel(subject=index)
+    if np.isclose(summary.attrs.get("threshold", np.nan), threshold):
+        out = {name: summary[name].values for name in kept}
+    else:
+        out = kept
+    loglik = by_subject(design, draws.loglik(design, state))
+    terms = {column: (values.T, _has(design, column)) for column, values in loglik.items()}
     driver, shift = drivers(states["serum_mg_true"], weights, terms, threshold, out["p_deficient"])
-    ess = az.ess(fit.posterior[["serum_mg_true"]])["serum_mg_true"].values[index]
     return out | {
         "driver": driver,
         "driver_shift": shift,
         "method": np.full(len(index), "posterior draws", dtype=object),
-        "ess": ess.astype(float),
+        "ess": summary["serum_mg_true_ess_bulk"].values.astype(float),
     }
-
-
-def _stored_terms(fit: Fit, index: np.ndarray) -> dict:
-    """Each measurement's stored log-likelihood per subject and draw, ``(subject, sample)``."""
-    loglik = fit.log_likelihood()
-    position = np.full(fit.design.n, -1)
-    position[index] = np.arange(len(index))
-    terms = {}
-    for column, s in fit.design.summaries.items():
-        mean = loglik[f"{column}_mean"].values.reshape(fit.n_samples, -1)
-        # in the stored precision: the repeat term is added before any conversion
-        values = np.zeros((len(index), fit.n_samples), dtype=mean.dtype)
-        has = np.zeros(len(index), dtype=bool)
-        mine = position[s.subject] >= 0
-        values[position[s.subject[mine]]] = mean[:, mine].T
-        has[position[s.subject[mine]]] = True
-        if len(s.repeated):
-            ss = loglik[f"{column}_ss"].values.reshape(fit.n_samples, -1)
-            rep = position[s.subject[s.repeated]]
-            values[rep[rep >= 0]] = values[rep[rep >= 0]] + ss[:, rep >= 0].T
-        terms[column] = (values, has)
-    return terms
 
 
 def _score_new(draws: Draws, design: Design, threshold: float, rng) -> dict:

@@ -24,6 +24,7 @@ from camg_bayes import seeds
 from camg_bayes.cohort import load_cohort
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.importance import new_subjects
+from camg_bayes.draws.summary import PROB, weighted_quantiles
 from camg_bayes.errors import CamgError
 from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
@@ -31,7 +32,6 @@ from camg_bayes.model.design import Design
 from camg_bayes.physiology.state import deficient, steady_state
 from camg_bayes.physiology.variation import unstack
 from camg_bayes.scores.population import NEW_CHUNK, Target
-from camg_bayes.draws.summary import PROB, weighted_quantiles
 
 OUTCOMES = ("absorbed_mg", "serum_mg_true", "urine_mg_true")
 
@@ -152,7 +152,7 @@ def whatif(
     draws, design, threshold, in_fit = target.draws, target.design, target.threshold, target.in_fit
     tables = []
     if in_fit.any():
-        rows = _fitted_effects(draws, fit.design, target.fit_index, regimen, threshold)
+        rows = _fitted_effects(fit, target.fit_index, regimen, threshold)
         tables.append(rows.assign(_order=np.flatnonzero(in_fit)))
     new = np.flatnonzero(~in_fit)
     for start in range(0, len(new), NEW_CHUNK):
@@ -178,11 +178,13 @@ def _select(ds: xr.Dataset, subjects) -> xr.Dataset:
 
 
 def _fitted_effects(
-    draws: Draws, design: Design, index: np.ndarray, regimen: Regimen, threshold: float
+    fit: Fit, index: np.ndarray, regimen: Regimen, threshold: float
 ) -> pd.DataFrame:
-    """Effects for the fit's subjects at ``index``, from their own posterior draws."""
-    latent = {k: v[:, index] for k, v in draws.fitted_latents(design).items()}
-    cov = {k: v[..., index] for k, v in draws.covariates(design).items()}
+    """Effects for the fit's subjects at ``index``, from their own posterior (kept) draws."""
+    draws = fit.subject_draws()
+    design = fit.design.subset(index)
+    latent = draws.fitted_latents(design)
+    cov = draws.covariates(design)
     rows = _effects(
         draws, cov, latent, np.full((draws.n, len(index)), 1.0 / draws.n), regimen, threshold
     )

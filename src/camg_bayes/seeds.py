@@ -33,6 +33,7 @@ STREAMS: dict[str, int | None] = {
     "calibration": 4,
     "sbc": 5,
     "worlds": 6,
+    "sbc_bands": 7,
 }
 
 Seed = int | np.random.SeedSequence | np.random.Generator | None

@@ -8,6 +8,7 @@ the traceback of an unexpected error.
 from __future__ import annotations
 
 from camg_bayes.cli import commands as _commands  # noqa: F401  (registers the commands)
+from camg_bayes.cli import sbc as _sbc  # noqa: F401
 from camg_bayes.cli.app import app, main, run
 
 __all__ = ["app", "main", "run"]

@@ -114,6 +114,14 @@ def fit(
             "fit keeps per-subject summaries and a thinned set of subject draws.",
         ),
     ] = False,
+    no_data: Annotated[
+        bool,
+        typer.Option(
+            "--no-data",
+            help="Write a fit without the cohort, subject ids or observed values, to share "
+            "outside the study (score and whatif then need the cohort; all are new).",
+        ),
+    ] = False,
 ) -> None:
     """Fit the model with NUTS (nutpie), save the fit and print its diagnostics."""
     from camg_bayes.checks.diagnostics import diagnose
@@ -141,7 +149,7 @@ def fit(
         progressbar=sys.stdout.isatty(),
         keep_all_draws=keep_all_draws,
     )
-    result.save(out_path)
+    (result.without_data() if no_data else result).save(out_path)
     out.print(
         f"Saved {out_path} (compile {result.attrs['compile_time_s']:.0f} s, "
         f"sampling {result.attrs['sampling_time_s']:.0f} s, seed {result.attrs['random_seed']})"
@@ -187,6 +195,11 @@ def _scoring_inputs(cohort: Path, fit_file: Path | None, config: Path | None, se
     ds, messages = _captured(load_cohort, cohort)
     display.warnings_block(out, messages)
     model_config = None if fitted is not None else model_config
+    if fitted is not None and not fitted.has_data:
+        out.print(
+            f"{fit_file} was written with --no-data: it holds no subjects, so every subject of "
+            f"{cohort} is scored as new against its fitted population."
+        )
     return ds, fitted, model_config, _announce_seed(seed)
 
 

@@ -32,6 +32,8 @@ from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
 
 REQUIRED_GROUPS = ("posterior", "sample_stats", SUMMARY)
+#: Per-subject summaries a ``--no-data`` fit keeps (under an anonymous index).
+SHAREABLE_SUMMARY = ("serum_mg_true_rhat", "serum_mg_true_ess_bulk", "serum_mg_true_ess_tail")
 #: Kinds of fit file and the groups each must hold besides :data:`REQUIRED_GROUPS`.
 KINDS = {
     "compact": ("cohort", SUBJECT_DRAWS),
@@ -107,6 +109,30 @@ class Fit:
         """``"compact"``, ``"all_draws"`` (``--keep-all-draws``) or ``"no_data"``."""
         return str(self.attrs.get("fit_kind", "compact"))
 
+    def without_data(self) -> Fit:
+        """A copy of the fit with nothing of its cohort: a file to share outside the study.
+
+        Keeps the population draws, the sampler statistics and, per subject under an
+        anonymous index, only the convergence of true serum Mg (R-hat and ESS). Drops
+        the cohort, subject identifiers, the subjects' draws, scores and likelihoods, the
+        loader's warnings (they quote rows and values) and the cohort's value ranges.
+        Scoring with it treats every subject as new.
+        """
+        summary = self.summary[list(SHAREABLE_SUMMARY)]
+        summary = summary.assign_coords(subject=np.arange(summary.sizes["subject"]))
+        tree = xr.DataTree.from_dict(
+            {
+                "posterior": self.posterior,
+                "sample_stats": self.tree["sample_stats"].to_dataset(),
+                SUMMARY: summary.drop_attrs(),
+            }
+        )
+        tree["posterior"].attrs.update(self.tree["posterior"].attrs)
+        private = ("cohort_source", "cohort_warnings", "cohort_ranges")
+        tree.attrs.update({k: v for k, v in self.attrs.items() if k not in private})
+        tree.attrs["fit_kind"] = "no_data"
+        return Fit(tree)
+
     @property
     def has_data(self) -> bool:
         """Whether the fit holds its cohort (not a ``--no-data`` fit)."""
@@ -117,7 +143,8 @@ class Fit:
         if not self.has_data:
             raise FitFileError(
                 f"this fit was written with --no-data (no subjects or readings), so {what} "
-                "needs the cohort. Fix: pass the cohort file (it is scored as new subjects)"
+                "needs the cohort, which it does not hold. Fix: use the fit written without "
+                "--no-data, or score the cohort against this one (as new subjects)"
             )
 
     @cached_property

@@ -28,6 +28,7 @@ os.environ.setdefault(
 
 import numpy as np
 import pymc as pm
+import pytensor
 import xarray as xr
 from pymc.model.transform.optimization import freeze_dims_and_data
 
@@ -117,10 +118,12 @@ def fit(
     settings = SamplerSettings(**(asdict(settings) | {"random_seed": seed}))
     ds = cohort if isinstance(cohort, xr.Dataset) else load_cohort(cohort)
     design = build_design(ds, config)
-    model = build_model(design, config)
-
     start = time.perf_counter()
-    tree = _sample(model, design, config, settings, progressbar)
+    # PyTensor records a stack trace for every graph node it builds, for error messages
+    # only; off, the gradient graph builds in a fraction of the time
+    with pytensor.config.change_flags(traceback__limit=0):
+        model = build_model(design, config)
+        tree = _sample(model, design, config, settings, progressbar)
     elapsed = time.perf_counter() - start
     _require_complete(tree, settings)
     tree = _reduce(tree, ds, design, config, seed, keep_all_draws)
@@ -174,8 +177,15 @@ def _reduce(
 
 
 def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progressbar: bool):
-    """Run NUTS (nutpie) from data-informed starting points; the posterior DataTree."""
-    compile_kwargs = {}
+    """Run NUTS (nutpie) from data-informed starting points; the posterior DataTree.
+
+    nutpie is called directly: ``pm.sample`` would first assign PyMC's own step methods,
+    which builds the model's gradient graph once more only to discard it (measured: 38 of
+    76 s of a 200-person fit). The seed reaches nutpie as ``pm.sample`` would pass it.
+    """
+    import nutpie
+
+    compile_kwargs = {"backend": settings.backend}
     if settings.backend == "jax":
         import jax
 
@@ -184,25 +194,32 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
         # JAX needs static shapes; freeze here so that the jittered variables are this
         # model's own (nutpie would otherwise freeze a copy)
         model = freeze_dims_and_data(model)
-        compile_kwargs = {"gradient_backend": "jax", "freeze_model": False}
-    compile_kwargs |= {
-        "jitter_rvs": jitter_variables(model),
-        "initial_points": initial_values(design, config, random_seed=settings.random_seed),
-    }
-    return pm.sample(
+        compile_kwargs |= {"gradient_backend": "jax", "freeze_model": False}
+    compiled = nutpie.compile_pymc_model(
+        model,
+        jitter_rvs=jitter_variables(model),
+        initial_points=initial_values(design, config, random_seed=settings.random_seed),
+        **compile_kwargs,
+    )
+    chain_seed = np.random.default_rng(settings.random_seed).spawn(settings.chains)[0]
+    start = time.perf_counter()
+    tree = nutpie.sample(
+        compiled,
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
         cores=settings.cores or min(settings.chains, os.cpu_count() or 1),
-        random_seed=settings.random_seed,
-        model=model,
-        progressbar=progressbar,
-        quiet=True,
-        compute_convergence_checks=False,
-        nuts={"target_accept": settings.target_accept, "maxdepth": settings.max_treedepth},
-        backend=settings.backend,
-        compile_kwargs=compile_kwargs,
+        seed=int(chain_seed.integers(2**30)),
+        save_warmup=False,
+        progress_bar=progressbar,
+        target_accept=settings.target_accept,
+        maxdepth=settings.max_treedepth,
+        adaptation=settings.adaptation,
     )
+    tree["posterior"].attrs.update(
+        sampling_time=time.perf_counter() - start, tuning_steps=settings.tune
+    )
+    return tree
 
 
 def _require_complete(tree: xr.DataTree, settings: SamplerSettings) -> None:

@@ -29,6 +29,9 @@ class SamplerSettings:
     backend : str
         Compiler of the log density for nutpie: ``"jax"`` (compiles in seconds; the
         default) or ``"numba"`` (faster per gradient on small cohorts, minutes to compile).
+    adaptation : str
+        nutpie's mass-matrix adaptation: ``"diag"`` or ``"low_rank"`` (a diagonal plus
+        low-rank matrix that learns the correlations among population parameters).
     """
 
     draws: int = 500
@@ -39,6 +42,7 @@ class SamplerSettings:
     random_seed: int | None = None
     cores: int | None = None
     backend: str = "jax"
+    adaptation: str = "diag"
 
 
 DEFAULTS = SamplerSettings()

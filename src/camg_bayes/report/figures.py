@@ -140,3 +140,20 @@ def prevalence_plot(table: pd.DataFrame) -> bytes:
     ax.set_yticks(y, table.index)
     ax.set_xlabel("prevalence of deficiency, % (90 % interval)")
     return _png(fig)
+
+
+def sbc_ecdf_difference(curves: dict, columns: int = 6) -> bytes:
+    """SBC: each quantity's rank ECDF minus the uniform CDF, with its simultaneous band.
+
+    ``curves`` maps a name to :func:`camg_bayes.checks.sbc.uniformity`'s result. A curve
+    leaving its band (drawn red) is a calibration failure.
+    """
+    fig, axes = _grid(len(curves), columns, size=(2.4, 1.8))
+    for ax, (name, c) in zip(axes, curves.items(), strict=False):
+        z = c["z"]
+        ax.fill_between(z, c["lower"] - z, c["upper"] - z, color=COLOURS["band"], step="post")
+        ax.step(z, c["ecdf"] - z, where="post", color="#1b1b1b" if c["passed"] else "#c0392b")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_title(name, fontsize=7)
+        ax.tick_params(labelsize=6)
+    return _png(fig)

@@ -56,13 +56,14 @@ def cluster(scheduler: str | None = None, *, workers: int | None = None):
     Parameters
     ----------
     scheduler : str, optional
-        Address of a running scheduler (``tcp://host:8786``).
+        Address of a running scheduler (``tcp://host:8786``); None or ``"local"`` for a
+        local cluster.
     workers : int, optional
         Local worker processes (one thread each); the number of CPUs by default.
     """
     from distributed import Client, LocalCluster
 
-    if scheduler:
+    if scheduler and scheduler != "local":
         client = Client(scheduler)
         local = None
     else:
@@ -70,7 +71,7 @@ def cluster(scheduler: str | None = None, *, workers: int | None = None):
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port (none if bokeh is absent)
             env=WORKER_ENV,
         )
         client = Client(local)

@@ -34,6 +34,7 @@ STREAMS: dict[str, int | None] = {
     "sbc": 5,
     "worlds": 6,
     "sbc_bands": 7,
+    "subsample": 8,
 }
 
 Seed = int | np.random.SeedSequence | np.random.Generator | None

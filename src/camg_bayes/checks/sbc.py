@@ -219,11 +219,16 @@ def summary_table(
     return pd.DataFrame(rows).T.astype({"n": int, "passed": bool}), curves
 
 
-def run_sbc(settings: SbcSettings, client=None, *, indices=None, progress=None) -> list[dict]:
+def run_sbc(
+    settings: SbcSettings, client=None, *, indices=None, progress=None, restart_every=None
+) -> list[dict]:
     """Run the simulations, on a Dask ``client`` if given (else in this process).
 
     ``indices`` picks simulations (all ``settings.simulations`` by default);
-    ``progress(done, total)`` is called as they finish.
+    ``progress(done, total)`` is called as they finish. With ``restart_every``, the
+    client's workers are restarted after each such number of simulations: every fit
+    leaves about 0.5 GB behind in its process (measured over successive 200-person fits),
+    so long runs on a cluster of their own recycle their workers.
     """
     indices = list(range(settings.simulations) if indices is None else indices)
     total = len(indices)
@@ -236,10 +241,16 @@ def run_sbc(settings: SbcSettings, client=None, *, indices=None, progress=None) 
         return records
     from distributed import as_completed
 
-    futures = client.map(one_simulation, indices, settings=settings, pure=False)
+    step = restart_every or total
     records = []
-    for future in as_completed(futures):
-        records.append(future.result())
-        if progress:
-            progress(len(records), total)
+    for first in range(0, total, step):
+        futures = client.map(
+            one_simulation, indices[first : first + step], settings=settings, pure=False
+        )
+        for future in as_completed(futures):
+            records.append(future.result())
+            if progress:
+                progress(len(records), total)
+        if restart_every and first + step < total:
+            client.restart()
     return sorted(records, key=lambda r: r["index"])

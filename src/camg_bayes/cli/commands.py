@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -10,18 +11,20 @@ import typer
 from rich.markup import escape
 
 from camg_bayes.cli.app import _captured, app, out
+from camg_bayes.cli.inputs import scoring_inputs, stratified_fit_cohort, write_table
 from camg_bayes.cli.options import (
     ChainsOption,
     ConfigOption,
     DrawsOption,
     FitOption,
+    SchedulerOption,
     SeedOption,
     ThresholdOption,
     TuneOption,
     VariantOption,
     number,
 )
-from camg_bayes.files import ensure_writable, write_csv
+from camg_bayes.files import ensure_writable
 from camg_bayes.fitting.settings import DEFAULTS
 from camg_bayes.report import console as display
 
@@ -114,6 +117,16 @@ def fit(
             "fit keeps per-subject summaries and a thinned set of subject draws.",
         ),
     ] = False,
+    scheduler: SchedulerOption = None,
+    subsample: Annotated[
+        int | None,
+        typer.Option(
+            "--subsample",
+            min=50,
+            help="With --scheduler: fit the population on this many subjects, stratified by "
+            "sex and site (then score everyone with camg score --scheduler).",
+        ),
+    ] = None,
     no_data: Annotated[
         bool,
         typer.Option(
@@ -141,14 +154,25 @@ def fit(
         f"Fitting {ds.sizes['subject']} subjects, variant '{variant}', {chains} chains x "
         f"({tune} tune + {draws} draws); compiling the model first..."
     )
-    result, _ = _captured(
-        run_fit,
-        ds,
-        model_config,
-        settings=settings,
-        progressbar=sys.stdout.isatty(),
-        keep_all_draws=keep_all_draws,
-    )
+    if subsample is not None:
+        ds = stratified_fit_cohort(ds, subsample, settings)
+        settings = replace(settings, random_seed=ds.attrs["seed"])
+    if scheduler:
+        from camg_bayes.parallel import cluster
+        from camg_bayes.scores.distributed import fit_on_cluster
+
+        out.print(f"The fit runs as a task on Dask ({scheduler}).")
+        with cluster(scheduler) as client:
+            result = fit_on_cluster(ds, model_config, settings, client, keep_all_draws)
+    else:
+        result, _ = _captured(
+            run_fit,
+            ds,
+            model_config,
+            settings=settings,
+            progressbar=sys.stdout.isatty(),
+            keep_all_draws=keep_all_draws,
+        )
     (result.without_data() if no_data else result).save(out_path)
     out.print(
         f"Saved {out_path} (compile {result.attrs['compile_time_s']:.0f} s, "
@@ -169,40 +193,6 @@ def check(fit_file: Annotated[Path, typer.Argument(help="A fit written by camg f
         raise typer.Exit(1)
 
 
-def _announce_seed(seed: int | None) -> int:
-    """Fix the run's seed (drawn if not given) and print it, so the run can be repeated."""
-    from camg_bayes.seeds import resolve
-
-    seed = resolve(seed)
-    out.print(f"Seed {seed}")
-    return seed
-
-
-def _write_table(table, path: Path) -> None:
-    """Write a result table as CSV, six significant digits."""
-    write_csv(table, path, float_format="%.6g")
-
-
-def _scoring_inputs(cohort: Path, fit_file: Path | None, config: Path | None, seed):
-    """The fit (or None), the cohort, the prior configuration (without a fit) and the seed."""
-    from camg_bayes.cohort import load_cohort
-    from camg_bayes.fitting.fitfile import Fit
-    from camg_bayes.model.config import load_config
-
-    # a --config given beside a fit must be the fit's own
-    model_config = None if config is None and fit_file is not None else load_config(config)
-    fitted = None if fit_file is None else Fit.load(fit_file, model_config)
-    ds, messages = _captured(load_cohort, cohort)
-    display.warnings_block(out, messages)
-    model_config = None if fitted is not None else model_config
-    if fitted is not None and not fitted.has_data:
-        out.print(
-            f"{fit_file} was written with --no-data: it holds no subjects, so every subject of "
-            f"{cohort} is scored as new against its fitted population."
-        )
-    return ds, fitted, model_config, _announce_seed(seed)
-
-
 @app.command()
 def score(
     cohort: Annotated[Path, typer.Argument(help="Cohort to score (.csv/.parquet).")],
@@ -214,22 +204,24 @@ def score(
     ] = 1000,
     seed: SeedOption = None,
     config: ConfigOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Probability that each subject's true serum Mg is below the threshold."""
     from camg_bayes.scores.scoring import score as run_score
 
     ensure_writable(out_path)
-    ds, tree, model_config, seed = _scoring_inputs(cohort, fit_file, config, seed)
-    table, _ = _captured(
-        run_score,
-        ds,
-        tree,
-        threshold=threshold,
-        config=model_config,
-        n_draws=draws,
-        random_seed=seed,
-    )
-    _write_table(table, out_path)
+    ds, tree, model_config, seed = scoring_inputs(cohort, fit_file, config, seed)
+    options = {"threshold": threshold, "config": model_config, "n_draws": draws}
+    if scheduler:
+        from camg_bayes.parallel import cluster
+        from camg_bayes.scores.distributed import score_on_cluster
+
+        out.print(f"Scoring {ds.sizes['subject']} subjects in chunks on Dask ({scheduler})...")
+        with cluster(scheduler) as client:
+            table = score_on_cluster(ds, fit_file, client, random_seed=seed, **options)
+    else:
+        table, _ = _captured(run_score, ds, tree, random_seed=seed, **options)
+    write_table(table, out_path)
     display.score_summary(out, table, out_path)
 
 
@@ -262,7 +254,7 @@ def whatif(
 
     regimen = Regimen(add_mg, add_ca, timing, diet_mg_factor, diet_ca_factor, ca_mg_ratio)
     ensure_writable(out_path)
-    ds, tree, model_config, seed = _scoring_inputs(cohort, fit_file, config, seed)
+    ds, tree, model_config, seed = scoring_inputs(cohort, fit_file, config, seed)
     table, _ = _captured(
         run_whatif,
         ds,
@@ -274,7 +266,7 @@ def whatif(
         n_draws=draws,
         random_seed=seed,
     )
-    _write_table(table, out_path)
+    write_table(table, out_path)
     display.whatif_summary(out, table, out_path, population_is_prior=tree is None)
 
 
@@ -358,7 +350,7 @@ def demo(
     )
     out.print("[bold]5/6 Score every subject[/bold]")
     scores, _ = _captured(study.score)
-    _write_table(scores, out_dir / "scores.csv")
+    write_table(scores, out_dir / "scores.csv")
     out.print("[bold]6/6 Report[/bold]")
     _captured(study.write_report, out_dir / "report.html")
     display.demo_summary(out, study, result, out_dir, time.perf_counter() - start)

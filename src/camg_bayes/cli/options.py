@@ -41,3 +41,13 @@ ThresholdOption = Annotated[
 def number(flag: str, minimum: float, text: str):
     """A numeric option type with a lower bound (``None`` allowed as its default)."""
     return Annotated[float | None, typer.Option(flag, min=minimum, help=text)]
+
+
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://host:8786), or 'local' for a local cluster of "
+        "one-thread worker processes; without it, this process alone.",
+    ),
+]

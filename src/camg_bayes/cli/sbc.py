@@ -10,7 +10,7 @@ import numpy as np
 import typer
 
 from camg_bayes.cli.app import app, out
-from camg_bayes.cli.commands import _announce_seed
+from camg_bayes.cli.inputs import announce_seed
 from camg_bayes.cli.options import ChainsOption, DrawsOption, SeedOption, TuneOption, VariantOption
 from camg_bayes.files import atomic_path, ensure_writable, write_csv, write_text
 
@@ -52,7 +52,7 @@ def sbc(
         simulations=simulations,
         subjects=subjects,
         sampler=SamplerSettings(draws=draws, tune=tune, chains=chains),
-        seed=_announce_seed(seed),
+        seed=announce_seed(seed),
         variant=variant,
     )
     out.print(f"SBC: {simulations} simulations of {subjects} subjects on Dask...")
@@ -62,7 +62,9 @@ def sbc(
             out.print(f"  {done}/{total} simulations done")
 
     with cluster(scheduler, workers=workers) as client:
-        records = run_sbc(settings, client, progress=progress)
+        # recycle the workers of a local cluster (never those of a cluster we were given)
+        restart = None if scheduler else 8 * len(client.scheduler_info()["workers"])
+        records = run_sbc(settings, client, progress=progress, restart_every=restart)
     passed = write_outputs(out_dir, records, settings)
     if not passed:
         raise typer.Exit(1)

@@ -71,6 +71,31 @@ def software_versions() -> dict[str, str]:
     }
 
 
+def numerics(settings: SamplerSettings) -> dict:
+    """What determines a fit's numbers besides its inputs and seed (recorded with the fit).
+
+    The same seed, inputs and these give bit-identical draws, whether the PyTensor compile
+    cache is warm or cold: the log density and its gradient are compiled by JAX (XLA), which
+    keeps no persistent cache here, and nutpie is called on one code path.
+    """
+    import platform
+
+    import jax
+
+    return {
+        "backend": settings.backend,
+        "gradient": "jax" if settings.backend == "jax" else "pytensor",
+        "jax_enable_x64": bool(jax.config.jax_enable_x64),
+        "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "floatX": pytensor.config.floatX,
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "jax": jax.__version__,
+        "nutpie_seed_rule": "default_rng(seed).spawn(chains)[0].integers(2**30)",
+    }
+
+
 def fit(
     cohort,
     config: ModelConfig | None = None,
@@ -254,6 +279,7 @@ def _provenance(ds, config: ModelConfig, settings: SamplerSettings, model, tree,
         "random_seed": settings.random_seed,
         "sampler_settings": json.dumps(asdict(settings)),
         "population_parameters": json.dumps(population_parameters(model)),
+        "numerics": json.dumps(numerics(settings)),
         "wall_time_s": elapsed,
         "sampling_time_s": sampling_time,
         "compile_time_s": elapsed - sampling_time,

@@ -58,17 +58,20 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def ensure_writable(path) -> Path:
-    """Check now, before any long computation, that ``path`` can be written.
+def ensure_writable(path, *more) -> Path:
+    """Check now, before any long computation, that ``path`` (and ``more``) can be written.
 
     Creates the parent directory if needed and writes and removes a probe file beside
     ``path``; an existing directory at ``path`` is refused unless it is a Zarr store.
+    Returns ``path``.
 
     Raises
     ------
     OutputError
         If the directory cannot be created or written to.
     """
+    for other in more:
+        ensure_writable(other)
     path = Path(path)
     if path.is_dir() and path.suffix != ".zarr":
         raise OutputError(f"{path}: is a directory. Fix: give a file name")

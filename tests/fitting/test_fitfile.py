@@ -118,3 +118,42 @@ def test_cli_check_on_bad_file_exits_two(tmp_path, capsys):
     bad.write_text("not a netcdf")
     assert main(["check", str(bad)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _broken_fits(path, tmp_path) -> dict:
+    """A truncated file, a fit of another package version, and a non-fit NetCDF."""
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
+    tree = load_fit(path)
+    tree.attrs["camg_bayes_version"] = "0.0.1"
+    foreign = save_fit(tree, tmp_path / "foreign.nc")
+    del tree.attrs["model_config"]
+    not_a_fit = tmp_path / "not_a_fit.nc"
+    tree.to_netcdf(not_a_fit, engine="h5netcdf")
+    return {
+        "cannot be read": truncated,
+        "made with camg_bayes 0.0.1": foreign,
+        "not a camg_bayes fit": not_a_fit,
+    }
+
+
+def test_every_command_that_reads_a_fit_refuses_a_broken_one_in_one_line(
+    short_fit, tmp_path, capsys
+):
+    cohort, path = short_fit
+    out = tmp_path / "out.csv"
+    for message, broken in _broken_fits(path, tmp_path).items():
+        for argv in (
+            ["check", str(broken)],
+            ["score", str(cohort), "--fit", str(broken), "--out", str(out)],
+            ["whatif", str(cohort), "--fit", str(broken), "--add-mg", "100", "--out", str(out)],
+            ["report", str(broken), "--out", str(tmp_path / "r.html")],
+            ["compare", str(path), str(broken)],
+        ):
+            capsys.readouterr()
+            code = main(argv)
+            err = capsys.readouterr().err.strip()
+            assert code == 2, (argv, err)
+            assert len(err.splitlines()) == 1 and message in err, (argv, err)
+            assert "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "r.html").exists()

@@ -10,8 +10,7 @@ summaries, at every draw. What a fit keeps of it:
 * ``subject_draws`` (:data:`SUBJECT_DRAWS`): the natural latents at a thinned, evenly
   spaced set of draws per chain (float32), from which every later stage recomputes what
   it needs with the same functions (other thresholds, what-ifs, predictive checks,
-  drivers); with ``keep_all`` every draw, with true serum Mg and Mg stores;
-* the share of subjects below the threshold at every draw (the prevalence's posterior).
+  drivers, prevalence); with ``keep_all`` every draw, with true serum Mg and Mg stores.
 
 Memory stays bounded by one block: (draws x block) per steady-state quantity.
 """
@@ -28,7 +27,6 @@ from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.summary import route_index, summarise
 from camg_bayes.model.design import Design
 from camg_bayes.model.whiten import anchors, latents_from_coordinates
-from camg_bayes.physiology.state import deficient
 from camg_bayes.physiology.variation import LATENTS, stack
 
 #: Name of the per-subject summary group of a fit.
@@ -54,13 +52,10 @@ class Reduction:
     subject_draws : xarray.Dataset
         ``latents`` (chain, draw, subject, latent) at the kept draws; with ``keep_all``
         also ``serum_mg_true`` and ``mg_status`` (chain, draw, subject).
-    prevalence : numpy.ndarray
-        Share of subjects below the threshold, ``(chain, draw)``.
     """
 
     summary: xr.Dataset
     subject_draws: xr.Dataset
-    prevalence: np.ndarray
 
 
 def kept_draws(n_draw: int, per_chain: int | None) -> np.ndarray:
@@ -78,6 +73,27 @@ def natural_latents(draws: Draws, design: Design, zeta: np.ndarray) -> dict:
     return latent
 
 
+def _reduce_block(draws: Draws, part: Design, zeta: np.ndarray, threshold: float):
+    """Latents, summary columns and states of one block of subjects at every draw.
+
+    ``zeta``: the block's sampler coordinates ``(chain, draw, subject, latent)``.
+    """
+    n_chain, n_draw = zeta.shape[:2]
+    n = n_chain * n_draw
+    latent = natural_latents(draws, part, zeta.reshape(n, part.n, -1))
+    state = draws.states(part, latent)
+    state["route"] = route_index(draws, part, latent, state)
+    states = {k: state[k].T for k in (*SUMMARISED, "route")}
+    values = summarise(states, np.full((part.n, n), 1.0 / n), threshold)
+    serum = state["serum_mg_true"].T.reshape(part.n, n_chain, n_draw)
+    values |= {
+        "serum_mg_true_rhat": array_stats.rhat(serum),
+        "serum_mg_true_ess_bulk": array_stats.ess(serum, method="bulk"),
+        "serum_mg_true_ess_tail": array_stats.ess(serum, method="tail", prob=0.1),  # az default
+    }
+    return latent, values, state
+
+
 def reduce_subjects(
     draws: Draws,
     design: Design,
@@ -88,7 +104,7 @@ def reduce_subjects(
     keep_all: bool = False,
     coords: dict | None = None,
 ) -> Reduction:
-    """Summaries, kept draws and prevalence of every subject, a block at a time.
+    """Summaries and kept draws of every subject, a block at a time.
 
     Parameters
     ----------
@@ -117,24 +133,12 @@ def reduce_subjects(
     )
     columns: dict[str, np.ndarray] = {}
     moments = np.empty((n_subject, n_latent)), np.empty((n_subject, n_latent, n_latent))
-    below = np.zeros(n)
     block = max(1, BLOCK_ELEMENTS // n)
     for start in range(0, n_subject, block):
         index = np.arange(start, min(start + block, n_subject))
-        part = design.subset(index)
-        latent = natural_latents(draws, part, latent_z[:, :, index].reshape(n, len(index), -1))
-        state = draws.states(part, latent)
-        state["route"] = route_index(draws, part, latent, state)
-        states = {k: state[k].T for k in (*SUMMARISED, "route")}
-        values = summarise(states, np.full((len(index), n), 1.0 / n), threshold)
-        serum = state["serum_mg_true"].T.reshape(len(index), n_chain, n_draw)
-        values |= {
-            "serum_mg_true_rhat": array_stats.rhat(serum),
-            "serum_mg_true_ess_bulk": array_stats.ess(serum, method="bulk"),
-            "serum_mg_true_ess_tail": array_stats.ess(
-                serum, method="tail", prob=0.1
-            ),  # az.ess default
-        }
+        latent, values, state = _reduce_block(
+            draws, design.subset(index), latent_z[:, :, index], threshold
+        )
         for name, value in values.items():
             columns.setdefault(name, np.empty(n_subject, dtype=np.asarray(value).dtype))
             columns[name][index] = value
@@ -143,7 +147,6 @@ def reduce_subjects(
         centred = u - moments[0][index]
         moments[1][index] = np.einsum("sji,sjk->jik", centred, centred) / max(n - 1, 1)
         kept[:, index] = u[flat_keep]
-        below += deficient(state["serum_mg_true"], threshold).sum(axis=1)
         for name in full:
             full[name][:, index] = state[name]
     coords = coords or {"chain": np.arange(n_chain), "draw": np.arange(n_draw)}
@@ -175,4 +178,4 @@ def reduce_subjects(
         coords=draw_coords | subject | {"latent": list(LATENTS)},
     )
     subject_draws.attrs["kept_per_chain"] = len(keep)
-    return Reduction(summary, subject_draws, (below / n_subject).reshape(n_chain, n_draw))
+    return Reduction(summary, subject_draws)

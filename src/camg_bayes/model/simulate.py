@@ -5,7 +5,6 @@ intakes and Mg/Ca deviations, computes each subject's steady state with
 :func:`camg_bayes.physiology.state.steady_state`, and draws readings with the error model of
 :mod:`camg_bayes.physiology.observation` on a realistic schedule: two 24-h recalls (the second
 missing for some), blood and 24-h urine at the first visit for most, repeats for a few.
-The same seed gives the same files.
 """
 
 from __future__ import annotations
@@ -108,8 +107,7 @@ class SimulatedCohort:
             Path of the JSON file (the truth path with suffix ``.json``).
         """
         json_path = Path(truth_path).with_suffix(".json")
-        for path in (cohort_path, truth_path, json_path):
-            ensure_writable(path)
+        ensure_writable(cohort_path, truth_path, json_path)
         write_csv(self.cohort, cohort_path)
         write_csv(self.truth, truth_path, float_format="%.6g")
         write_text(json_path, json.dumps(self.params, indent=2, sort_keys=True) + "\n")

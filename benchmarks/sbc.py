@@ -38,6 +38,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--report-only", action="store_true", help="write the outputs from the saved records"
+    )
+    parser.add_argument("--wall-seconds", type=float, help="with --report-only: the run's wall")
     parser.add_argument("--out", type=Path, default=RESULTS / "sbc")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -50,14 +54,21 @@ def main() -> None:
     partial = args.out / "records.partial.json"
     records = json.loads(partial.read_text())["records"] if args.resume and partial.exists() else []
     start = time.perf_counter()
-    with cluster(workers=args.workers) as client:
-        while len(records) < settings.simulations:
-            done = len(records)
-            batch = min(args.batch, settings.simulations - done)
-            records += _batch(run_sbc, settings, client, done, batch)
-            client.restart()  # fresh workers: each fit leaves ~0.5 GB behind (see run_sbc)
-            partial.write_text(json.dumps({"settings": asdict(settings), "records": records}))
-            print(f"{len(records)}/{settings.simulations} in {time.perf_counter() - start:.0f} s")
+    if args.report_only:
+        saved = json.loads(partial.read_text())
+        records = saved["records"]
+        start -= args.wall_seconds or saved.get("seconds", 0.0)
+    else:
+        with cluster(workers=args.workers) as client:
+            while len(records) < settings.simulations:
+                done = len(records)
+                batch = min(args.batch, settings.simulations - done)
+                records += _batch(run_sbc, settings, client, done, batch)
+                client.restart()  # fresh workers: each fit leaves ~0.5 GB behind (run_sbc)
+                elapsed = time.perf_counter() - start
+                saved = {"settings": asdict(settings), "records": records, "seconds": elapsed}
+                partial.write_text(json.dumps(saved))
+                print(f"{len(records)}/{settings.simulations} in {elapsed:.0f} s")
     passed = write_outputs(args.out, records, settings)
     markdown(args.out, RESULTS / "sbc.md", time.perf_counter() - start)
     print("all quantities within their bands" if passed else "some quantities failed")
@@ -83,6 +94,15 @@ def markdown(folder: Path, path: Path, seconds: float) -> None:
         f"(median {pd.Series([r['seconds'] for r in records]).median():.0f} s per simulation "
         "per worker).",
         "",
+        *(
+            [
+                f"**Stopped after {len(records)} of {meta['settings']['simulations']} planned "
+                "simulations** (`--resume` goes on from the saved records).",
+                "",
+            ]
+            if len(records) < meta["settings"]["simulations"]
+            else []
+        ),
         f"A quantity passes when its rank ECDF stays inside the {meta['band_prob']:.0%} "
         "simultaneous band (Säilynoja et al. 2022). Plot: `benchmarks/results/sbc/sbc_ecdf.png`; "
         "ranks: `benchmarks/results/sbc/sbc_ranks.json`.",

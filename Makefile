@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-slow test-slow-ci test-slow-recovery test-slow-misspec test-all lint format bench clean
+.PHONY: install demo test test-slow test-slow-ci test-slow-recovery test-slow-misspec test-slow-reliability test-all lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ test-slow-recovery: $(STAMP)  ## parameter recovery on the full design (~4 min)
 test-slow-misspec: $(STAMP)  ## LOO and predictive checks notice a misspecified model (~7 min)
 	$(BIN)/python -m pytest -m slow -rP tests/checks/test_misspecification.py
 
-test-slow-ci: test-slow-recovery test-slow-misspec  ## the part of the slow suite CI runs when time allows (~11 min)
+test-slow-reliability: $(STAMP)  ## same seed, same bits with a cold and a warm compile cache (~2 min)
+	$(BIN)/python -m pytest -m slow -rP tests/fitting/test_reproducible.py
+
+test-slow-ci: test-slow-recovery test-slow-misspec test-slow-reliability  ## the part of the slow suite CI runs when time allows (~12 min)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -m "slow or not slow"

@@ -9,6 +9,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # three fresh processes, ~75 s; CI runs it (make test-slow-ci)
 
 SCRIPT = """
 import json, sys, warnings

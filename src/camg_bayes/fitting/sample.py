@@ -120,7 +120,7 @@ def fit(
     progressbar : bool
         Show nutpie's progress bar.
     keep_all_draws : bool
-        Keep every draw of every subject (a file about 50 times larger); by default a
+        Keep every draw of every subject (by its layout a file ~10-15 times larger); by default a
         fit keeps the subjects' summaries from all draws and their latents at
         :data:`camg_bayes.draws.reduce.KEPT_PER_CHAIN` draws per chain.
 

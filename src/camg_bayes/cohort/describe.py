@@ -81,8 +81,18 @@ def cohort_overview(ds: xr.Dataset) -> dict:
 
 
 #: Columns whose scale is compared with the fit's cohort (a unit error moves them 2.4-40x).
-SCALED = ("diet_ca", "diet_mg", "serum_mg", "serum_ca", "albumin", "ionized_ca", "pth")
-SCALED += ("urine_mg", "urine_ca", "urine_creatinine")
+SCALED = (
+    "diet_ca",
+    "diet_mg",
+    "serum_mg",
+    "serum_ca",
+    "albumin",
+    "ionized_ca",
+    "pth",
+    "urine_mg",
+    "urine_ca",
+    "urine_creatinine",
+)
 #: How far outside the fit cohort's 0.5-99.5 % range a column's median may lie.
 SCALE_MARGIN = 1.5
 

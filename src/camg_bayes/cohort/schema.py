@@ -14,6 +14,12 @@ OCCASION = "occasion"
 #: Columns that describe the subject and must not vary between occasions.
 SUBJECT_LEVEL = ("sex", "site", "diuretic", "ppi", "diabetes")
 
+#: Spellings of a yes/no answer and their canonical value.
+YES_NO = {
+    **dict.fromkeys(("yes", "y", "1", "true"), "yes"),
+    **dict.fromkeys(("no", "n", "0", "false"), "no"),
+}
+
 #: Accepted spellings of each categorical column -> its canonical value.
 CATEGORIES = {
     "sex": {"f": "F", "female": "F", "w": "F", "woman": "F", "m": "M", "male": "M", "man": "M"},
@@ -33,26 +39,8 @@ CATEGORIES = {
         "loop+thiazide": "both",
         "thiazide+loop": "both",
     },
-    "ppi": {
-        "yes": "yes",
-        "y": "yes",
-        "1": "yes",
-        "true": "yes",
-        "no": "no",
-        "n": "no",
-        "0": "no",
-        "false": "no",
-    },
-    "diabetes": {
-        "yes": "yes",
-        "y": "yes",
-        "1": "yes",
-        "true": "yes",
-        "no": "no",
-        "n": "no",
-        "0": "no",
-        "false": "no",
-    },
+    "ppi": YES_NO,
+    "diabetes": YES_NO,
 }
 
 #: Numeric columns measured on an occasion (biomarkers, recalls, doses, covariates).

@@ -19,7 +19,13 @@ from camg_bayes.draws.likelihood import (
     prior_dataset,
     proposal_of,
 )
-from camg_bayes.draws.reduce import SUBJECT_DRAWS, SUMMARY, Reduction, reduce_subjects
+from camg_bayes.draws.reduce import (
+    SUBJECT_DRAWS,
+    SUMMARY,
+    Reduction,
+    flat_positions,
+    reduce_subjects,
+)
 
 __all__ = [
     "INTEGRATED",
@@ -29,6 +35,7 @@ __all__ = [
     "Draws",
     "Reduction",
     "by_subject",
+    "flat_positions",
     "integrated_dataset",
     "integrated_loglik",
     "new_subjects",

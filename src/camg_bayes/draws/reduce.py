@@ -65,6 +65,11 @@ def kept_draws(n_draw: int, per_chain: int | None) -> np.ndarray:
     return np.unique(np.linspace(0, n_draw - 1, per_chain).round().astype(int))
 
 
+def flat_positions(n_chain: int, n_draw: int, positions) -> np.ndarray:
+    """Flat (chain x draw) indices of the same draw ``positions`` in every chain."""
+    return (np.arange(n_chain)[:, None] * n_draw + np.asarray(positions)[None, :]).ravel()
+
+
 def natural_latents(draws: Draws, design: Design, zeta: np.ndarray) -> dict:
     """The model's transform of the sampler's coordinates, ``zeta`` ``(sample, subject, L)``."""
     latent, _ = latents_from_coordinates(
@@ -126,7 +131,7 @@ def reduce_subjects(
     n_chain, n_draw, n_subject, n_latent = latent_z.shape
     n = n_chain * n_draw
     keep = kept_draws(n_draw, None if keep_all else per_chain)
-    flat_keep = (np.arange(n_chain)[:, None] * n_draw + keep[None, :]).ravel()
+    flat_keep = flat_positions(n_chain, n_draw, keep)
     kept = np.empty((len(flat_keep), n_subject, n_latent), dtype=np.float32)
     full = (
         {k: np.empty((n, n_subject), dtype=np.float32) for k in SUMMARISED[:2]} if keep_all else {}

@@ -25,7 +25,7 @@ from camg_bayes import __version__
 from camg_bayes.cohort import data_hash, schema, units
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.likelihood import INTEGRATED
-from camg_bayes.draws.reduce import SUBJECT_DRAWS, SUMMARY
+from camg_bayes.draws.reduce import SUBJECT_DRAWS, SUMMARY, flat_positions
 from camg_bayes.errors import FitFileError
 from camg_bayes.files import atomic_path
 from camg_bayes.model.config import ModelConfig
@@ -184,8 +184,7 @@ class Fit:
         kept = self.tree[SUBJECT_DRAWS]["draw"].values
         n_draw = self.posterior.sizes["draw"]
         positions = np.searchsorted(self.posterior["draw"].values, kept)
-        chains = np.arange(self.posterior.sizes["chain"])
-        return (chains[:, None] * n_draw + positions[None, :]).ravel()
+        return flat_positions(self.posterior.sizes["chain"], n_draw, positions)
 
     def subject_draws(self) -> Draws:
         """The population draws at :attr:`kept_samples`, carrying the subjects' latents."""

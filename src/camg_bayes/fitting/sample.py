@@ -41,6 +41,7 @@ from camg_bayes.draws import (
     SUBJECT_DRAWS,
     SUMMARY,
     Draws,
+    flat_positions,
     integrated_dataset,
     pointwise_dataset,
     prior_dataset,
@@ -176,7 +177,7 @@ def _reduce(
     kept = reduction.subject_draws
     n_draw = posterior.sizes["draw"]
     positions = np.searchsorted(coords["draw"], kept["draw"].values)
-    flat = (np.arange(len(coords["chain"]))[:, None] * n_draw + positions[None, :]).ravel()
+    flat = flat_positions(len(coords["chain"]), n_draw, positions)
     latents = kept["latents"].values.reshape(len(flat), design.n, -1)
     kept_draws = draws.take(flat).with_latents(latents, design.subjects)
     kept_coords = {"chain": coords["chain"], "draw": kept["draw"].values}

@@ -127,3 +127,29 @@ def test_shipped_example_is_reproducible(tmp_path):
     assert main(argv) == 0
     assert c.read_bytes() == (ROOT / "data" / "example_cohort.csv").read_bytes()
     assert t.read_bytes() == (ROOT / "data" / "example_truth.csv").read_bytes()
+
+
+def test_missing_egfr_is_imputed_on_the_line_the_simulator_draws_around(big):
+    """A missing eGFR is the simulator's expected eGFR for age, not one value for all ages."""
+    from camg_bayes.model.config import load_config
+    from camg_bayes.model.design import expected_egfr, subject_covariates
+
+    config = load_config()
+    center = {n: float(config.priors[n].center()) for n in ("egfr_at_age_ref", "egfr_age_slope")}
+    people = big.cohort.groupby("subject_id").first()
+    decades = (people["age_years"].to_numpy() - float(config.priors["age_ref"].center())) / 10
+    known = people["egfr"].notna().to_numpy()
+    line = expected_egfr(decades, center["egfr_at_age_ref"], center["egfr_age_slope"])
+    residual = people["egfr"].to_numpy()[known] - line[known]
+    assert abs(residual.mean()) < 1.5  # mL/min/1.73 m², the simulator draws around the line
+    slope = np.polyfit(decades[known], people["egfr"].to_numpy()[known], 1)[0]
+    assert slope == pytest.approx(center["egfr_age_slope"], abs=0.8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CohortWarning)
+        ds = read_cohort(big.cohort)
+    cov, _ = subject_covariates(ds, config)
+    order = pd.Index(people.index).get_indexer(ds["subject"].values)
+    missing = ~known[order]
+    assert missing.sum() > 100
+    np.testing.assert_allclose(cov["egfr"][missing], line[order][missing])
+    assert np.ptp(cov["egfr"][missing]) > 30  # imputations follow age

@@ -326,7 +326,7 @@ def announce_defaults(table: Table, frame: pd.DataFrame) -> None:
     for column, default in (
         ("sex", "a 50:50 sex mix for the population means"),
         ("age_years", "the reference age"),
-        ("egfr", "normal renal function (the reference eGFR)"),
+        ("egfr", "the expected eGFR for their age (NHANES 2017-18 line)"),
         ("diuretic", "no diuretic"),
         ("ppi", "no proton-pump inhibitor"),
         ("diabetes", "no diabetes"),

@@ -2,8 +2,9 @@
 
 Defaults for missing covariates are applied here, once, and were announced when the
 cohort was read: unknown sex counts half F, half M on the log scale of the sex-specific
-parameters; missing age is the reference age; missing eGFR is the reference eGFR; a
-missing supplement dose is no supplement; missing timing with both supplements is
+parameters; missing age is the reference age; missing eGFR is the expected eGFR for the
+subject's age (:func:`expected_egfr`, the line the simulator draws around); a missing
+supplement dose is no supplement; missing timing with both supplements is
 "together". Missing serum albumin is handled in the serum Ca error (see
 :func:`serum_ca_readings`).
 """
@@ -84,10 +85,39 @@ def row_mean(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def expected_egfr(age_decades, at_age_ref: float, age_slope: float):
+    """Expected eGFR for age: a straight line in decades from the reference age.
+
+    Parameters
+    ----------
+    age_decades : array_like
+        (age - age_ref) / 10, in decades.
+    at_age_ref : float
+        Mean eGFR at the reference age, mL/min/1.73 m² (``egfr_at_age_ref``).
+    age_slope : float
+        Change per decade, mL/min/1.73 m² (``egfr_age_slope``).
+
+    Returns
+    -------
+    array_like
+        eGFR, mL/min/1.73 m².
+
+    Notes
+    -----
+    Fitted to CKD-EPI 2021 eGFR of NHANES 2017-18 adults (see ``models/default.toml``).
+    The model uses it for a missing eGFR, and the simulator draws eGFR around it, so the two
+    agree on what a missing eGFR is likely to be. The residual spread (``egfr_sd``) of a
+    missing eGFR is not propagated: the model plugs in the line.
+    """
+    return at_age_ref + age_slope * np.asarray(age_decades, dtype=float)
+
+
 def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple]:
     """Per-subject covariates of a cohort, with the documented defaults applied."""
-    age_ref = float(config.priors["age_ref"].center())
-    egfr_ref = float(config.priors["egfr_ref"].center())
+    center = {
+        n: float(config.priors[n].center())
+        for n in ("age_ref", "egfr_at_age_ref", "egfr_age_slope")
+    }
     sex = ds["sex"].values
     male = np.where(sex == "M", 1.0, np.where(sex == "F", 0.0, 0.5))
     age = row_mean(ds["age_years"].values)
@@ -102,10 +132,12 @@ def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple
         sites = ()
     site_index = np.array([sites.index(s) if s in sites else -1 for s in site_labels], dtype=int)
     diuretic = ds["diuretic"].values
+    age_decades = np.where(np.isfinite(age), (age - center["age_ref"]) / 10.0, 0.0)
+    imputed = expected_egfr(age_decades, center["egfr_at_age_ref"], center["egfr_age_slope"])
     cov = {
         "male": male,
-        "age_decades": np.where(np.isfinite(age), (age - age_ref) / 10.0, 0.0),
-        "egfr": np.where(np.isfinite(egfr), egfr, egfr_ref),
+        "age_decades": age_decades,
+        "egfr": np.where(np.isfinite(egfr), egfr, imputed),
         "supp_mg": np.nan_to_num(supp_mg, nan=0.0),
         "supp_ca": np.nan_to_num(supp_ca, nan=0.0),
         "apart": apart,

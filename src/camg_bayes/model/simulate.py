@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from camg_bayes import __version__
+from camg_bayes.cohort.units import QUANTITIES
 from camg_bayes.files import ensure_writable, write_csv, write_text
 from camg_bayes.model.config import ModelConfig, load_config
+from camg_bayes.model.design import expected_egfr
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import BY_COLUMN, draw, location, sds
 from camg_bayes.physiology.parameters import expand
@@ -197,7 +199,12 @@ def _people(n: int, theta: dict, n_sites: int, schedule: Schedule, rng) -> dict:
     """Sex, age, eGFR, site and supplements of each subject, and their model covariates."""
     male = (rng.random(n) < 0.5).astype(float)
     age = np.clip(np.round(rng.normal(48.0, 16.0, n)), 18, 85)
-    egfr = np.clip(125.0 - 0.9 * (age - 20.0) + rng.normal(0.0, 13.0, n), 20.0, 140.0)
+    line = expected_egfr(
+        (age - float(theta["age_ref"])) / 10.0,
+        float(theta["egfr_at_age_ref"]),
+        float(theta["egfr_age_slope"]),
+    )
+    egfr = np.clip(line + rng.normal(0.0, float(theta["egfr_sd"]), n), *QUANTITIES["egfr"].rare)
     site = rng.integers(0, n_sites, n) if n_sites > 0 else np.full(n, -1)
     site_intake = rng.normal(0.0, float(theta["site_intake_sd"]), max(n_sites, 1))
     site_status = rng.normal(0.0, float(theta["site_status_sd"]), max(n_sites, 1))

@@ -32,6 +32,7 @@ from camg_bayes.model.design import Design, build_design
 from camg_bayes.physiology.observation import (
     BY_COLUMN,
     MEASUREMENTS,
+    degrees_of_freedom,
     draw,
     from_model_scale,
     location,
@@ -117,7 +118,9 @@ def replicate(draws: Draws, state: dict, design: Design, rng) -> dict:
         extra = np.zeros(design.n)
         extra[summary.subject] = summary.extra_sd
         mu = location(m, state[m.state], within)
-        out[column] = draw(m, mu, within, between, mask, rng, extra_sd=extra)
+        out[column] = draw(
+            m, mu, within, between, mask, rng, extra_sd=extra, nu=degrees_of_freedom(m, theta_b)
+        )
     return out
 
 

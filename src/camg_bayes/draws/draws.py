@@ -28,7 +28,12 @@ import xarray as xr
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design
 from camg_bayes.physiology import variation
-from camg_bayes.physiology.observation import expectations, loglik_mean, loglik_ss
+from camg_bayes.physiology.observation import (
+    degrees_of_freedom,
+    expectations,
+    loglik_mean,
+    loglik_ss,
+)
 from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import site_effect, steady_state
 
@@ -222,10 +227,11 @@ class Draws:
             variables, up to constants.
         """
         out = {}
-        for m, summary, mu, within, between in expectations(
-            self.broadcast(), state, design.summaries
-        ):
-            out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between)
+        theta = self.broadcast()
+        for m, summary, mu, within, between in expectations(theta, state, design.summaries):
+            out[f"{m.column}_mean"] = loglik_mean(
+                summary, mu, within, between, degrees_of_freedom(m, theta)
+            )
             if len(summary.repeated):
                 out[f"{m.column}_ss"] = loglik_ss(summary, within)
         return out

@@ -20,7 +20,8 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
   (:mod:`camg_bayes.physiology.parameters`).
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
-  paths share.
+  paths share; each subject's mean laboratory reading has a Student-t error (``reading_nu``), so a
+  gross error is discounted rather than believed.
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.
 
@@ -185,13 +186,13 @@ def zero_sum_basis(n: int) -> np.ndarray:
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
     """Observed variables: sufficient statistics of every measurement present."""
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
-        pm.Normal(
-            f"{measurement.column}_mean",
-            mu=mu,
-            sigma=pt.sqrt(mean_variance(summary, within, between)),
-            observed=summary.mean,
-            dims=f"{measurement.column}_subject",
-        )
+        sigma = pt.sqrt(mean_variance(summary, within, between))
+        name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
+        if measurement.robust:
+            nu = theta["reading_nu"]
+            pm.StudentT(name, nu=nu, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
+        else:
+            pm.Normal(name, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
         if len(summary.repeated):
             shape, rate = ss_shape_rate(summary, within)
             pm.Gamma(

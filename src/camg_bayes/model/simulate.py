@@ -22,7 +22,13 @@ from camg_bayes.files import ensure_writable, write_csv, write_text
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import expected_egfr
 from camg_bayes.physiology import variation
-from camg_bayes.physiology.observation import BY_COLUMN, draw, location, sds
+from camg_bayes.physiology.observation import (
+    BY_COLUMN,
+    degrees_of_freedom,
+    draw,
+    location,
+    sds,
+)
 from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import deficient, steady_state
 
@@ -311,7 +317,9 @@ def _draw_readings(theta, state, schedule: Schedule, rng, cov: dict):
         if column == "serum_ca":
             slope = float(theta["albumin_ca_slope"])
             extra = np.where(albumin_subject, 0.0, slope * float(theta["albumin_sd"]))
-        out[column] = draw(m, mu, within, between, mask, rng, extra_sd=extra)
+        out[column] = draw(
+            m, mu, within, between, mask, rng, extra_sd=extra, nu=degrees_of_freedom(m, theta)
+        )
     # Albumin: a persistent subject level plus small visit-to-visit variation. Measured albumin
     # converts the corrected Ca reading back to total Ca; without it, the subject's own albumin
     # (unknown to the model) does, which the model's extra serum Ca SD accounts for.

@@ -9,13 +9,20 @@ For subject :math:`i` with :math:`k_i` readings :math:`y_{ij}` (transformed), me
 :math:`\bar y_i` and within sum of squares :math:`SS_i`:
 
 .. math::
-    \bar y_i \sim N\left(\mu_i, \sqrt{\sigma_b^2 + \sigma_w^2 / k_i}\right), \qquad
-    SS_i \sim \mathrm{Gamma}\left(\frac{k_i - 1}{2}, \frac{1}{2\sigma_w^2}\right)
+    \bar y_i \sim t_\nu\left(\mu_i, \sqrt{\sigma_b^2 + \sigma_w^2 / k_i}\right), \qquad
+    SS_i \sim \mathrm{Gamma}\left(\frac{k_i - 1}{2}, \frac{1}{2\sigma_w^2}\right).
 
-which is the exact likelihood of the readings with the deviation
-:math:`b_i \sim N(0, \sigma_b)` marginalised (the sufficient-statistic form, also used
-for repeated recalls). The PyMC model, the numpy scoring code and the simulator all read
-:data:`MEASUREMENTS`.
+With normal errors (:math:`\nu \to \infty`) this is the exact likelihood of the readings
+with the deviation :math:`b_i \sim N(0, \sigma_b)` marginalised (the sufficient-statistic
+form, also used for repeated recalls). The Student-t mean term (``reading_nu``, 4 by
+default) of laboratory readings lets a gross error (a haemolysed sample, a half-collected
+urine) be discounted rather than believed; the simulator draws each such reading's
+within-subject error from the same t (cut at :data:`T_LIMIT` scale units). 24-h recalls
+keep normal errors on the log scale. For one reading and no between-subject deviation
+the model and the simulator agree exactly; with repeats or a deviation the t of the mean
+is an approximation, and the Gamma term of the within sum of squares stays the normal
+one. The PyMC model, the numpy scoring code and
+the simulator all read :data:`MEASUREMENTS`.
 """
 
 from __future__ import annotations
@@ -52,6 +59,10 @@ class Measurement:
     floor : float
         Readings below are raised to it before taking logs (a recall of 0 mg), natural
         units.
+    robust : bool
+        Student-t error (``reading_nu``) for a laboratory reading, which can be grossly
+        wrong; normal for a 24-h recall, whose day-to-day spread is already wide on the log
+        scale.
     """
 
     column: str
@@ -61,11 +72,16 @@ class Measurement:
     between: str | None = None
     mean_corrected: bool = False
     floor: float = 0.0
+    robust: bool = True
 
 
 MEASUREMENTS: tuple[Measurement, ...] = (
-    Measurement("diet_mg", "intake_mg", True, "recall_mg_sd", mean_corrected=True, floor=10.0),
-    Measurement("diet_ca", "intake_ca", True, "recall_ca_sd", mean_corrected=True, floor=20.0),
+    Measurement(
+        "diet_mg", "intake_mg", True, "recall_mg_sd", mean_corrected=True, floor=10.0, robust=False
+    ),
+    Measurement(
+        "diet_ca", "intake_ca", True, "recall_ca_sd", mean_corrected=True, floor=20.0, robust=False
+    ),
     Measurement("serum_mg", "serum_mg_true", False, "serum_mg_sd"),
     Measurement("serum_ca", "serum_ca_corrected", False, "serum_ca_sd"),
     Measurement("ionized_ca", "ca_ion_true", False, "ionized_ca_sd"),
@@ -94,6 +110,11 @@ def to_model_scale(measurement: Measurement, values: np.ndarray) -> np.ndarray:
 def from_model_scale(measurement: Measurement, values):
     """Inverse of :func:`to_model_scale` (above the floor)."""
     return np.exp(values) if measurement.log else values
+
+
+def degrees_of_freedom(measurement: Measurement, theta: dict):
+    """The t degrees of freedom of a measurement's error: ``reading_nu``, or inf (normal)."""
+    return theta["reading_nu"] if measurement.robust else np.inf
 
 
 def location(measurement: Measurement, state_value, within_sd):
@@ -200,8 +221,8 @@ def expectations(theta: dict, state: dict, summaries: dict):
         yield measurement, summary, mu, within, between
 
 
-def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
-    """Log density of each subject's mean reading (numpy), the Normal term.
+def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> np.ndarray:
+    """Log density of each subject's mean reading (numpy), the Student-t term.
 
     Parameters
     ----------
@@ -211,9 +232,20 @@ def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0) -> np.ndarray:
         last axis.
     within_sd, between_sd : array_like
         SDs, broadcastable.
+    nu : array_like
+        Degrees of freedom (``reading_nu``); ``inf`` gives the normal density.
     """
     var_mean = mean_variance(summary, within_sd, between_sd)
-    return -0.5 * (np.log(2 * np.pi * var_mean) + (summary.mean - mu) ** 2 / var_mean)
+    z2 = (summary.mean - mu) ** 2 / var_mean
+    nu = np.asarray(nu, dtype=float)
+    if np.all(np.isinf(nu)):
+        return -0.5 * (np.log(2 * np.pi * var_mean) + z2)
+    return (
+        special.gammaln((nu + 1.0) / 2.0)
+        - special.gammaln(nu / 2.0)
+        - 0.5 * np.log(nu * np.pi * var_mean)
+        - (nu + 1.0) / 2.0 * np.log1p(z2 / nu)
+    )
 
 
 def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
@@ -229,7 +261,16 @@ def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
     return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
 
 
-def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, rng, extra_sd=0.0):
+def draw(
+    measurement: Measurement,
+    mu,
+    within_sd,
+    between_sd,
+    mask: np.ndarray,
+    rng,
+    extra_sd=0.0,
+    nu=np.inf,
+):
     """Draw readings (natural units) where ``mask`` is True, NaN elsewhere.
 
     Parameters
@@ -244,6 +285,9 @@ def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, 
     rng : numpy.random.Generator
     extra_sd : array_like
         Known extra between-subject SD per subject.
+    nu : array_like
+        Degrees of freedom of each reading's within-subject error (``reading_nu``),
+        broadcastable to ``mu``; ``inf`` draws normal errors.
 
     Returns
     -------
@@ -256,6 +300,25 @@ def draw(measurement: Measurement, mu, within_sd, between_sd, mask: np.ndarray, 
     )
     b = rng.normal(size=mu.shape) * sd_b
     within = np.asarray(within_sd, dtype=float)[..., None]
-    y = (mu + b)[..., None] + rng.normal(size=(*mu.shape, mask.shape[-1])) * within
+    size = (*mu.shape, mask.shape[-1])
+    y = (mu + b)[..., None] + student_t(rng, nu, size) * within
     y = from_model_scale(measurement, y)
     return np.where(mask, y, np.nan)
+
+
+#: Simulated t errors are cut at this many scale units, so that no simulated reading is
+#: impossible (a t with 4 degrees of freedom passes it with probability 0.0013).
+T_LIMIT = 8.0
+
+
+def student_t(rng, nu, size: tuple) -> np.ndarray:
+    """Standard Student-t draws of shape ``size``, cut at :data:`T_LIMIT` (normal if nu = inf).
+
+    ``nu`` broadcasts against ``size`` without its last axis (the occasions).
+    """
+    z = rng.normal(size=size)
+    nu = np.broadcast_to(np.asarray(nu, dtype=float), size[:-1])[..., None]
+    if np.all(np.isinf(nu)):
+        return z
+    chi2 = rng.chisquare(np.broadcast_to(np.where(np.isinf(nu), 1.0, nu), size))
+    return np.clip(np.where(np.isinf(nu), z, z / np.sqrt(chi2 / nu)), -T_LIMIT, T_LIMIT)

@@ -20,8 +20,8 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
   (:mod:`camg_bayes.physiology.parameters`).
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
-  paths share; each subject's mean laboratory reading has a Student-t error (``reading_nu``), so a
-  gross error is discounted rather than believed.
+  paths share. Each subject's mean laboratory reading has a Student-t error
+  (``reading_nu``), so that a gross error is discounted rather than believed.
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.
 

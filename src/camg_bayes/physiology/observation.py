@@ -21,8 +21,8 @@ within-subject error from the same t (cut at :data:`T_LIMIT` scale units). 24-h 
 keep normal errors on the log scale. For one reading and no between-subject deviation
 the model and the simulator agree exactly; with repeats or a deviation the t of the mean
 is an approximation, and the Gamma term of the within sum of squares stays the normal
-one. The PyMC model, the numpy scoring code and
-the simulator all read :data:`MEASUREMENTS`.
+one. The PyMC model, the numpy scoring code and the simulator all read
+:data:`MEASUREMENTS`.
 """
 
 from __future__ import annotations

@@ -233,7 +233,7 @@ class Draws:
                 summary, mu, within, between, degrees_of_freedom(m, theta)
             )
             if len(summary.repeated):
-                out[f"{m.column}_ss"] = loglik_ss(summary, within)
+                out[f"{m.column}_ss"] = loglik_ss(summary, within, degrees_of_freedom(m, theta))
         return out
 
 

@@ -194,7 +194,8 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
         else:
             pm.Normal(name, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
         if len(summary.repeated):
-            shape, rate = ss_shape_rate(summary, within)
+            nu = theta["reading_nu"] if measurement.robust else np.inf
+            shape, rate = ss_shape_rate(summary, within, nu)
             pm.Gamma(
                 f"{measurement.column}_ss",
                 alpha=shape,

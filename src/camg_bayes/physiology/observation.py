@@ -20,8 +20,8 @@ urine) be discounted rather than believed; the simulator draws each such reading
 within-subject error from the same t (cut at :data:`T_LIMIT` scale units). 24-h recalls
 keep normal errors on the log scale. For one reading and no between-subject deviation
 the model and the simulator agree exactly; with repeats or a deviation the t of the mean
-is an approximation, and the Gamma term of the within sum of squares stays the normal
-one. The PyMC model, the numpy scoring code and the simulator all read
+is an approximation, and the Gamma term of the within sum of squares is matched to the t's
+variance. The PyMC model, the numpy scoring code and the simulator all read
 :data:`MEASUREMENTS`.
 """
 
@@ -188,10 +188,17 @@ def mean_variance(summary: Summary, within_sd, between_sd=0.0):
     return between_sd**2 + summary.extra_sd**2 + within_sd**2 / summary.count
 
 
-def ss_shape_rate(summary: Summary, within_sd):
-    """Gamma shape and rate of each repeated subject's within sum of squares."""
+def ss_shape_rate(summary: Summary, within_sd, nu=np.inf):
+    """Gamma shape and rate of each repeated subject's within sum of squares.
+
+    With Student-t errors (``nu`` finite, > 2) the Gamma is matched to the readings'
+    variance, ``within_sd**2 * nu / (nu - 2)``, so that repeats and single readings agree
+    on what ``within_sd`` (the t scale) is.
+    """
     shape = (summary.count[summary.repeated] - 1) / 2.0
-    return shape, 1.0 / (2.0 * within_sd**2)
+    normal = isinstance(nu, float) and np.isinf(nu)
+    inflation = 1.0 if normal else nu / (nu - 2.0)
+    return shape, 1.0 / (2.0 * within_sd**2 * inflation)
 
 
 def expectations(theta: dict, state: dict, summaries: dict):
@@ -248,7 +255,7 @@ def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> n
     )
 
 
-def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
+def loglik_ss(summary: Summary, within_sd, nu=np.inf) -> np.ndarray:
     """Log density of each repeated subject's within sum of squares (numpy), the Gamma term.
 
     Returns
@@ -256,7 +263,7 @@ def loglik_ss(summary: Summary, within_sd) -> np.ndarray:
     numpy.ndarray
         One value per subject of ``summary.repeated``.
     """
-    shape, rate = ss_shape_rate(summary, np.asarray(within_sd))
+    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), nu)
     ss = summary.ss[summary.repeated]
     return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
 

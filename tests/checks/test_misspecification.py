@@ -45,11 +45,22 @@ def test_loo_prefers_the_model_with_competition(fits):
 def test_competition_is_recovered(fits):
     draws = fits["full"].posterior["mg_ca_competition"].values.ravel()
     lo, hi = np.quantile(draws, [0.05, 0.95])
-    z = (draws.mean() - 1.0) / draws.std()
-    print(f"mg_ca_competition: mean {draws.mean():.3f}, 90 % [{lo:.3f}, {hi:.3f}], z {z:.2f}")
+    # The truth (1.0) sits 4 prior SDs from the prior mean (0), so a calibrated posterior is
+    # pulled toward the prior: in the normal approximation its mean is expected at
+    # truth * (1 - s^2 / prior_sd^2), s the posterior SD. The test compares with that.
+    prior = load_config().priors["mg_ca_competition"].params
+    s, prior_sd = draws.std(), float(prior["sigma"])
+    expected = float(prior["mu"]) + (1.0 - float(prior["mu"])) * (1.0 - s**2 / prior_sd**2)
+    z = (draws.mean() - expected) / s
+    naive = (draws.mean() - 1.0) / s
+    print(
+        f"mg_ca_competition: mean {draws.mean():.3f}, 90 % [{lo:.3f}, {hi:.3f}], expected "
+        f"{expected:.3f} after shrinkage, z {z:.2f} (against the truth {naive:.2f})"
+    )
     # A 90 % interval misses the truth in 1 fit of 10 by design, so one fit cannot test it
-    # (that is SBC's job, benchmarks/sbc.py); here the truth must lie within 3 posterior SDs
-    # (a miss in 3 fits of 1,000 if calibrated; seed 301 measured: 90 % upper end 0.864).
+    # (that is SBC's job, benchmarks/sbc.py); here the mean must lie within 3 posterior SDs of
+    # where a calibrated posterior is expected (seed 301 measured: mean 0.653, SD 0.116, z
+    # -3.0 against the truth, -1.2 against the expected 0.786).
     assert abs(z) <= 3
     assert lo > 0  # and the data rule out "no competition"
 

@@ -81,17 +81,9 @@ def cohort_overview(ds: xr.Dataset) -> dict:
 
 
 #: Columns whose scale is compared with the fit's cohort (a unit error moves them 2.4-40x).
-SCALED = (
-    "diet_ca",
-    "diet_mg",
-    "serum_mg",
-    "serum_ca",
-    "albumin",
-    "ionized_ca",
-    "pth",
-    "urine_mg",
-    "urine_ca",
-    "urine_creatinine",
+#: Covariates and doses are not: their spread differs between cohorts by design.
+SCALED = tuple(
+    c for c in schema.NUMERIC if c not in ("age_years", "egfr", "supp_ca", "supp_mg", "alcohol_g")
 )
 #: How far outside the fit cohort's 0.5-99.5 % range a column's median may lie.
 SCALE_MARGIN = 1.5

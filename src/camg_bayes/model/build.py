@@ -38,7 +38,12 @@ from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design, build_design
 from camg_bayes.model.priors import Prior
 from camg_bayes.model.whiten import anchors, latents_from_coordinates
-from camg_bayes.physiology.observation import expectations, mean_variance, ss_shape_rate
+from camg_bayes.physiology.observation import (
+    degrees_of_freedom,
+    expectations,
+    mean_variance,
+    ss_shape_rate,
+)
 from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import site_effect, steady_state
 from camg_bayes.physiology.variation import LATENTS, prior_logpdf
@@ -188,13 +193,12 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
         sigma = pt.sqrt(mean_variance(summary, within, between))
         name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
+        nu = degrees_of_freedom(measurement, theta)
         if measurement.robust:
-            nu = theta["reading_nu"]
             pm.StudentT(name, nu=nu, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
         else:
             pm.Normal(name, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
         if len(summary.repeated):
-            nu = theta["reading_nu"] if measurement.robust else np.inf
             shape, rate = ss_shape_rate(summary, within, nu)
             pm.Gamma(
                 f"{measurement.column}_ss",

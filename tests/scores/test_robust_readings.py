@@ -46,10 +46,15 @@ def test_a_wild_serum_mg_reading_moves_the_estimate_less_than_a_plausible_one():
             "diet_ca": 900,
         }
     )
+    # A wild reading leaves a two-mode posterior (believed, or an error), whose importance
+    # sampling estimate has a Monte Carlo SD of ~0.04 mmol/L (seeds 1-4 put the estimate at
+    # 0.25 at 0.39-0.49); the mean over four seeds is what is tested.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CohortWarning)
-        scores = cb.score(cb.read_cohort(cohort), random_seed=1)
-    mean = scores["serum_mg_true_mean"].to_numpy()
+        ds = cb.read_cohort(cohort)
+        mean = np.mean(
+            [cb.score(ds, random_seed=seed)["serum_mg_true_mean"] for seed in (1, 2, 3, 4)], 0
+        )
     # plausible readings are believed: 0.85 -> 0.70 moves the estimate most of the way
     assert mean[0] - mean[1] > 0.7 * 0.15
     # a wild one is discounted: 0.40 -> 0.25 moves it by under half

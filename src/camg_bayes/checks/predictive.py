@@ -32,6 +32,7 @@ from camg_bayes.model.design import Design, build_design
 from camg_bayes.physiology.observation import (
     BY_COLUMN,
     MEASUREMENTS,
+    adjustment,
     degrees_of_freedom,
     draw,
     from_model_scale,
@@ -118,6 +119,9 @@ def replicate(draws: Draws, state: dict, design: Design, rng) -> dict:
         extra = np.zeros(design.n)
         extra[summary.subject] = summary.extra_sd
         mu = location(m, state[m.state], within)
+        # a free albumin slope shifts the corrected serum Ca reading (subject-mean albumin)
+        mu = mu + np.zeros(design.n)
+        mu[..., summary.subject] += adjustment(m, summary, theta_b)
         out[column] = draw(
             m, mu, within, between, mask, rng, extra_sd=extra, nu=degrees_of_freedom(m, theta_b)
         )

@@ -66,6 +66,8 @@ class Design:
                     s.mean[keep],
                     s.ss[keep],
                     s.extra_sd[keep],
+                    None if s.gap is None else s.gap[keep],
+                    s.applied,
                 )
         cov = {k: v[index] for k, v in self.cov.items()}
         readings = {k: v[index] for k, v in self.readings.items()}
@@ -151,18 +153,23 @@ def subject_covariates(ds: xr.Dataset, config: ModelConfig) -> tuple[dict, tuple
     return cov, sites
 
 
-def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple:
     """Serum Ca corrected to the reference albumin, and the extra SD where albumin is unknown.
 
-    A missing albumin is filled with the subject's mean albumin from other occasions.
-    A subject with no albumin at all is corrected to the reference albumin, and the
-    uncertainty of that subject's albumin (between-subject SD times the Payne slope) is
-    added to the subject-level error.
+    Readings are corrected with the prior centre of ``albumin_ca_slope``; when the slope is
+    free, the model shifts each subject's expected reading by the difference
+    (:func:`camg_bayes.physiology.observation.adjustment`), for which the albumin gap is
+    returned. A missing albumin is filled with the subject's mean albumin from other
+    occasions. A subject with no albumin at all is corrected to the reference albumin (gap
+    0), and the uncertainty of that subject's albumin (between-subject SD times the slope)
+    is added to the subject-level error.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        Corrected total Ca ``(subject, occasion)`` in mmol/L, and extra SD ``(subject,)``.
+    tuple
+        Corrected total Ca ``(subject, occasion)`` in mmol/L, extra SD ``(subject,)``,
+        albumin gap (reference minus albumin, g/L) ``(subject, occasion)`` and the slope
+        applied (mmol/L per g/L).
     """
     slope = float(config.priors["albumin_ca_slope"].center())
     ref = float(config.priors["albumin_ref"].center())
@@ -173,7 +180,7 @@ def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, 
     filled = np.where(np.isfinite(albumin), albumin, np.where(known, subject_albumin, ref)[:, None])
     corrected = ds["serum_ca"].values + slope * (ref - filled)
     extra = np.where(known, 0.0, slope * sd)
-    return corrected, extra
+    return corrected, extra, ref - filled, slope
 
 
 def urine_completeness(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -225,9 +232,9 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
     completeness, completeness_var = urine_completeness(ds, config)
     readings, summaries = {}, {}
     for measurement in MEASUREMENTS:
-        extra = None
+        extra, gap, applied = None, None, 0.0
         if measurement.column == "serum_ca":
-            values, extra = serum_ca_readings(ds, config)
+            values, extra, gap, applied = serum_ca_readings(ds, config)
         else:
             values = ds[measurement.column].values
         transformed = to_model_scale(measurement, values)
@@ -238,7 +245,7 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
             count = np.maximum(have.sum(axis=1), 1)
             extra = np.sqrt(np.where(have, completeness_var, 0.0).sum(axis=1)) / count
         readings[measurement.column] = transformed
-        summary: Summary = summarise(transformed, extra)
+        summary: Summary = summarise(transformed, extra, gap, applied)
         if len(summary.subject):
             summaries[measurement.column] = summary
     return Design(ds["subject"].values.astype(str), cov, sites, readings, summaries)

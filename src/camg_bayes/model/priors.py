@@ -28,7 +28,7 @@ PARAMETERS: dict[str, str | None] = {
         "site_status_sd mg_casr_slope mg_gfr_elasticity egfr_ref egfr_at_age_ref egfr_age_slope "
         "egfr_sd reading_nu serum_mg_max "
         "mg_status_scale serum_mg_sd sweat_mg_loss mg_ultrafilterable urine_mg_sd "
-        "ca_ion_absorption_slope ca_absorbed_ref ca_ion_age_slope ca_ion_ref "
+        "ca_ion_absorption_slope ca_ion_ref "
         "ca_total_per_ionized albumin_ca_slope albumin_ref albumin_sd serum_ca_total_sd "
         "serum_ca_share ionized_ca_sd ca_mg_drop_max pth_tissue_mid pth_tissue_width "
         "pth_age_slope pth_gfr_slope pth_total_sd pth_share pth_hill pth_min_ratio "
@@ -44,6 +44,7 @@ PARAMETERS: dict[str, str | None] = {
         "intake_ca_median",
         "mg_status_ref",
         "ca_ion_set",
+        "ca_ion_age_slope",
         "pth_ref",
         "urine_creatinine_ref",
     )

@@ -63,6 +63,10 @@ class Measurement:
         Student-t error (``reading_nu``) for a laboratory reading, which can be grossly
         wrong; normal for a 24-h recall, whose day-to-day spread is already wide on the log
         scale.
+    adjusted_by : str or None
+        Parameter of a linear adjustment applied to the readings on load, with its prior
+        centre (serum Ca to the reference albumin, ``albumin_ca_slope``). When the
+        parameter is free, the mean reading is shifted by :func:`adjustment`.
     """
 
     column: str
@@ -73,6 +77,7 @@ class Measurement:
     mean_corrected: bool = False
     floor: float = 0.0
     robust: bool = True
+    adjusted_by: str | None = None
 
 
 MEASUREMENTS: tuple[Measurement, ...] = (
@@ -83,7 +88,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         "diet_ca", "intake_ca", True, "recall_ca_sd", mean_corrected=True, floor=20.0, robust=False
     ),
     Measurement("serum_mg", "serum_mg_true", False, "serum_mg_sd"),
-    Measurement("serum_ca", "serum_ca_corrected", False, "serum_ca_sd"),
+    Measurement(
+        "serum_ca", "serum_ca_corrected", False, "serum_ca_sd", adjusted_by="albumin_ca_slope"
+    ),
     Measurement("ionized_ca", "ca_ion_true", False, "ionized_ca_sd"),
     Measurement("pth", "pth_expected", True, "pth_within_sd", between="pth_between_sd", floor=0.1),
     Measurement("urine_mg", "urine_mg_true", True, "urine_mg_sd", floor=0.05),
@@ -143,6 +150,11 @@ class Summary:
         Within-subject sum of squares, :math:`SS_i` (0 when :math:`k_i = 1`).
     extra_sd : numpy.ndarray
         Known extra between-subject SD (serum Ca without albumin), 0 otherwise.
+    gap : numpy.ndarray or None
+        For an adjusted measurement, the covariate of the adjustment averaged over the
+        subject's readings (serum Ca: reference albumin minus albumin, g/L); None otherwise.
+    applied : float
+        Coefficient the readings were adjusted with on load (the prior centre).
     """
 
     subject: np.ndarray
@@ -150,6 +162,8 @@ class Summary:
     mean: np.ndarray
     ss: np.ndarray
     extra_sd: np.ndarray
+    gap: np.ndarray | None = None
+    applied: float = 0.0
 
     @property
     def repeated(self) -> np.ndarray:
@@ -163,8 +177,17 @@ class Summary:
 RESOLUTION = 5e-4
 
 
-def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary:
-    """Sufficient statistics of transformed readings, shape ``(subject, occasion)``."""
+def summarise(
+    values: np.ndarray,
+    extra_sd: np.ndarray | None = None,
+    gap: np.ndarray | None = None,
+    applied: float = 0.0,
+) -> Summary:
+    """Sufficient statistics of transformed readings, shape ``(subject, occasion)``.
+
+    ``gap`` (same shape, the covariate of an adjustment applied with coefficient
+    ``applied``) is averaged over each subject's readings.
+    """
     have = np.isfinite(values)
     count = have.sum(axis=1)
     subject = np.flatnonzero(count > 0)
@@ -173,7 +196,9 @@ def summarise(values: np.ndarray, extra_sd: np.ndarray | None = None) -> Summary
     deviation = np.where(have[subject], values[subject] - mean[:, None], 0.0)
     ss = np.maximum((deviation**2).sum(axis=1), (count[subject] - 1) * RESOLUTION**2)
     extra = np.zeros(len(subject)) if extra_sd is None else np.asarray(extra_sd, float)[subject]
-    return Summary(subject, count[subject], mean, ss, extra)
+    if gap is not None:
+        gap = np.where(have, gap, 0.0).sum(axis=1)[subject] / count[subject]
+    return Summary(subject, count[subject], mean, ss, extra, gap, float(applied))
 
 
 def sds(measurement: Measurement, theta: dict):
@@ -201,6 +226,21 @@ def ss_shape_rate(summary: Summary, within_sd, nu=np.inf):
     return shape, 1.0 / (2.0 * within_sd**2 * inflation)
 
 
+def adjustment(measurement: Measurement, summary: Summary, theta: dict):
+    r"""Shift of each subject's mean reading when an adjustment's coefficient is free.
+
+    A reading adjusted on load with coefficient :math:`c` (``summary.applied``) for a
+    covariate gap :math:`g` measures :math:`x + (c - \beta) g` when the true coefficient is
+    :math:`\beta`: serum Ca corrected with the prior-centre albumin slope, in a laboratory
+    whose slope differs (it depends on the albumin assay: 0.012 mmol/L per g/L with
+    bromocresol purple, James 2008, against Payne's 0.02). Zero when the coefficient is
+    fixed at its centre or the measurement is not adjusted.
+    """
+    if measurement.adjusted_by is None or summary.gap is None:
+        return 0.0
+    return (summary.applied - theta[measurement.adjusted_by]) * summary.gap
+
+
 def expectations(theta: dict, state: dict, summaries: dict):
     """The observation model of every measurement a cohort has, for numpy or pytensor.
 
@@ -225,7 +265,7 @@ def expectations(theta: dict, state: dict, summaries: dict):
             continue
         within, between = sds(measurement, theta)
         mu = location(measurement, state[measurement.state][..., summary.subject], within)
-        yield measurement, summary, mu, within, between
+        yield measurement, summary, mu + adjustment(measurement, summary, theta), within, between
 
 
 def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> np.ndarray:

@@ -45,7 +45,7 @@ def intake_location(theta: dict, cov: dict):
         Population parameters (see ``models/default.toml``).
     cov : dict
         Covariates: ``male``, ``age_decades`` (age minus the reference age, in decades)
-        and ``site_intake`` (the subject's site offset on log intake, 0 without sites).
+        and ``site_intake`` (the subject's site offset on log intake; 0 if absent).
 
     Returns
     -------
@@ -55,12 +55,12 @@ def intake_location(theta: dict, cov: dict):
     mu_mg = (
         log_by_sex(theta["intake_mg_median"], cov["male"])
         + theta["intake_mg_age_slope"] * cov["age_decades"]
-        + cov["site_intake"]
+        + cov.get("site_intake", 0.0)
     )
     mu_ca = (
         log_by_sex(theta["intake_ca_median"], cov["male"])
         + theta["intake_ca_age_slope"] * cov["age_decades"]
-        + cov["site_intake"]
+        + cov.get("site_intake", 0.0)
     )
     return mu_mg, mu_ca
 
@@ -193,14 +193,31 @@ def absorption_step(t: dict, cov: dict, latent: dict, xp) -> dict:
 def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
     """Ionized Ca before any Mg effect, mmol/L.
 
+    ``ca_ion_set`` is the set point of a person of the subject's sex and age who eats the
+    usual diet of that sex and age (:func:`intake_location`) without supplements; the
+    absorption slope acts on the log ratio of the Ca the subject absorbs to what that
+    person absorbs. Centred this way, the level and age trend of serum Ca belong to
+    ``ca_ion_set`` and ``ca_ion_age_slope`` alone, not to products of the absorption
+    slope with the intake parameters: in a cohort without recalls those products were
+    ridges the sampler crossed slowly (NHANES 2017-18, ``benchmarks/results/robustness.md``).
+
     The CaSR term of Mg excretion uses it: a one-pass approximation of the joint Ca-Mg fixed
     point (the Mg-driven Ca fall matters only in severe deficiency, where it would lower Mg
     excretion a little further).
     """
+    usual_ca = xp.exp(intake_location(t, cov)[1])
+    usual_absorbed = absorption.ca_absorbed(
+        usual_ca,
+        0.0,
+        meals=t["meals_per_day"],
+        km=t["ca_abs_km"],
+        f_sat0=t["ca_abs_f_sat0"],
+        f_para=t["ca_abs_f_para"],
+    )
     return (
         by_sex(t["ca_ion_set"], cov["male"])
-        + t["ca_ion_absorption_slope"] * xp.log(absorbed_ca / t["ca_absorbed_ref"])
-        + t["ca_ion_age_slope"] * cov["age_decades"]
+        + t["ca_ion_absorption_slope"] * xp.log(absorbed_ca / usual_absorbed)
+        + by_sex(t["ca_ion_age_slope"], cov["male"]) * cov["age_decades"]
         + latent["ca_dev"]
     )
 

@@ -8,7 +8,14 @@ from scipy import stats
 
 import camg_bayes as cb
 from camg_bayes.cohort import CohortWarning
-from camg_bayes.physiology.observation import BY_COLUMN, Summary, loglik_mean, student_t
+from camg_bayes.physiology.observation import (
+    BY_COLUMN,
+    Summary,
+    draw,
+    loglik_mean,
+    mean_variance,
+    student_t,
+)
 
 
 def test_loglik_mean_is_the_student_t_density():
@@ -21,6 +28,31 @@ def test_loglik_mean_is_the_student_t_density():
     normal = loglik_mean(summary, 0.82, 0.03, 0.0)
     np.testing.assert_allclose(normal, stats.norm.logpdf(summary.mean, 0.82, scale))
     assert BY_COLUMN["serum_mg"].robust and not BY_COLUMN["diet_mg"].robust
+
+
+def test_mean_reading_variance_matches_the_simulator_with_a_between_subject_deviation():
+    """PTH-like: a normal gland deviation (SD 0.3) plus a t4 day-to-day error (scale 0.2).
+
+    The model's t for a single reading has the variance the simulator's readings have; the
+    former scale (deviation not rescaled) read 1.5 times too much variance, and SBC found
+    the SDs of PTH and urine Ca underestimated.
+    """
+    n = 400_000
+    readings = draw(
+        BY_COLUMN["serum_ca"],  # a natural-scale measurement: the draws are the errors
+        np.zeros(n),
+        0.2,
+        0.3,
+        np.ones((n, 1), dtype=bool),
+        np.random.default_rng(3),
+        nu=4.0,
+    )[:, 0]
+    one = Summary(np.arange(1), np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1))
+    model = mean_variance(one, 0.2, 0.3, 4.0)[0] * 4.0 / (4.0 - 2.0)
+    former = mean_variance(one, 0.2, 0.3)[0] * 4.0 / (4.0 - 2.0)
+    simulated = readings.var()
+    assert abs(model / simulated - 1.0) < 0.06
+    assert former / simulated > 1.4
 
 
 def test_simulated_t_errors_have_heavy_tails_and_stay_bounded():

@@ -191,9 +191,9 @@ def zero_sum_basis(n: int) -> np.ndarray:
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
     """Observed variables: sufficient statistics of every measurement present."""
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
-        sigma = pt.sqrt(mean_variance(summary, within, between))
-        name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
         nu = degrees_of_freedom(measurement, theta)
+        sigma = pt.sqrt(mean_variance(summary, within, between, nu))
+        name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
         if measurement.robust:
             pm.StudentT(name, nu=nu, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
         else:

@@ -172,14 +172,7 @@ def absorption_step(t: dict, cov: dict, latent: dict, xp) -> dict:
         ca_load_ref=t["mg_abs_ca_load_ref"],
     )
     gut_total = latent["gut"] + t["gut_ppi"] * cov["ppi"]
-    absorbed_ca = absorption.ca_absorbed(
-        intake_ca,
-        cov["supp_ca"],
-        meals=meals,
-        km=t["ca_abs_km"],
-        f_sat0=t["ca_abs_f_sat0"],
-        f_para=t["ca_abs_f_para"],
-    )
+    absorbed_ca = ca_absorbed(t, intake_ca, cov["supp_ca"])
     return {
         "intake_mg": intake_mg,
         "intake_ca": intake_ca,
@@ -188,6 +181,18 @@ def absorption_step(t: dict, cov: dict, latent: dict, xp) -> dict:
         "absorbed_mg": absorbed_mg * xp.exp(gut_total),
         "absorbed_ca": absorbed_ca,
     }
+
+
+def ca_absorbed(t: dict, intake_ca, supp_ca):
+    """Ca absorbed (mg/d) from usual dietary intake and a supplement (mg/d)."""
+    return absorption.ca_absorbed(
+        intake_ca,
+        supp_ca,
+        meals=t["meals_per_day"],
+        km=t["ca_abs_km"],
+        f_sat0=t["ca_abs_f_sat0"],
+        f_para=t["ca_abs_f_para"],
+    )
 
 
 def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
@@ -206,14 +211,7 @@ def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
     excretion a little further).
     """
     usual_ca = xp.exp(intake_location(t, cov)[1])
-    usual_absorbed = absorption.ca_absorbed(
-        usual_ca,
-        0.0,
-        meals=t["meals_per_day"],
-        km=t["ca_abs_km"],
-        f_sat0=t["ca_abs_f_sat0"],
-        f_para=t["ca_abs_f_para"],
-    )
+    usual_absorbed = ca_absorbed(t, usual_ca, 0.0)
     return (
         by_sex(t["ca_ion_set"], cov["male"])
         + t["ca_ion_absorption_slope"] * xp.log(absorbed_ca / usual_absorbed)

@@ -1,5 +1,6 @@
 """Laboratory readings have Student-t errors: a wild reading is discounted, not believed."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -13,7 +14,6 @@ from camg_bayes.physiology.observation import (
     Summary,
     draw,
     loglik_mean,
-    mean_variance,
     student_t,
 )
 
@@ -30,13 +30,38 @@ def test_loglik_mean_is_the_student_t_density():
     assert BY_COLUMN["serum_mg"].robust and not BY_COLUMN["diet_mg"].robust
 
 
-def test_mean_reading_variance_matches_the_simulator_with_a_between_subject_deviation():
-    """PTH-like: a normal gland deviation (SD 0.3) plus a t4 day-to-day error (scale 0.2).
+def _one(count: int = 1, extra: float = 0.0) -> Summary:
+    return Summary(np.arange(1), np.array([count]), np.zeros(1), np.zeros(1), np.array([extra]))
 
-    The model's t for a single reading has the variance the simulator's readings have; the
-    former scale (deviation not rescaled) read 1.5 times too much variance, and SBC found
-    the SDs of PTH and urine Ca underestimated.
+
+def test_mean_reading_density_is_the_normal_t_convolution():
+    """PTH-like: a normal deviation (SD 0.3) plus a t4 error (scale 0.2), to 1e-5 in logs.
+
+    Checked against adaptive quadrature of the convolution, from the centre to a reading
+    100 scale units out, with and without the known extra SD.
     """
+    from scipy import integrate
+
+    for between, extra, count in ((0.3, 0.0, 1), (0.05, 0.0, 1), (0.0, 0.1, 2), (1.0, 0.0, 1)):
+        sd_b = np.hypot(between, extra)
+        scale = 0.2 / np.sqrt(count)
+        for r in (0.0, 0.1, 0.5, 2.0, 20.0):
+
+            def integrand(e, r=r, sd_b=sd_b, scale=scale):
+                return stats.norm.pdf(r - e, 0, sd_b) * stats.t.pdf(e, 4.0, 0, scale)
+
+            cuts = (-np.inf, r - 10 * sd_b, r + 10 * sd_b, np.inf)  # the normal's bulk apart
+            exact = sum(
+                integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-12, limit=400)[0]
+                for a, b in itertools.pairwise(cuts)
+            )
+            got = loglik_mean(_one(count, extra), -r, 0.2, between, nu=4.0)[0]
+            tolerance = 1e-5 if r < 5 else 2e-3  # 100-140 scale units out: the edge
+            assert abs(got - np.log(exact)) < tolerance, (between, extra, r, got, np.log(exact))
+
+
+def test_mean_reading_density_matches_the_simulator_with_a_between_subject_deviation():
+    """The density the model uses is the one the simulator's readings follow (400,000)."""
     n = 400_000
     readings = draw(
         BY_COLUMN["serum_ca"],  # a natural-scale measurement: the draws are the errors
@@ -47,12 +72,33 @@ def test_mean_reading_variance_matches_the_simulator_with_a_between_subject_devi
         np.random.default_rng(3),
         nu=4.0,
     )[:, 0]
-    one = Summary(np.arange(1), np.ones(1), np.zeros(1), np.zeros(1), np.zeros(1))
-    model = mean_variance(one, 0.2, 0.3, 4.0)[0] * 4.0 / (4.0 - 2.0)
-    former = mean_variance(one, 0.2, 0.3)[0] * 4.0 / (4.0 - 2.0)
-    simulated = readings.var()
-    assert abs(model / simulated - 1.0) < 0.06
-    assert former / simulated > 1.4
+    edges = np.array([-np.inf, -1.5, -0.8, -0.4, -0.15, 0.0, 0.15, 0.4, 0.8, 1.5, np.inf])
+    observed = np.histogram(readings, edges)[0]
+    grid = np.linspace(-6, 6, 24_001)
+    density = np.exp(
+        loglik_mean(
+            Summary(
+                np.arange(len(grid)),
+                np.ones(len(grid)),
+                grid,
+                np.zeros(len(grid)),
+                np.zeros(len(grid)),
+            ),
+            0.0,
+            0.2,
+            0.3,
+            nu=4.0,
+        )
+    )
+    cdf = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
+    expected = n * np.diff(np.interp(edges, grid, cdf, left=0.0, right=1.0))
+    chi2 = ((observed - expected) ** 2 / expected).sum()
+    assert chi2 < stats.chi2.ppf(0.999, len(observed) - 1), chi2
+    # a t whose variance matched the readings' (the former density) fails the same test
+    var = 0.3**2 + 0.2**2 * 2.0
+    former = stats.t.cdf(edges, 4.0, 0, np.sqrt(var / 2.0))
+    chi2_former = ((observed - n * np.diff(former)) ** 2 / (n * np.diff(former))).sum()
+    assert chi2_former > 10 * stats.chi2.ppf(0.999, len(observed) - 1)
 
 
 def test_simulated_t_errors_have_heavy_tails_and_stay_bounded():

@@ -21,7 +21,9 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
   paths share. Each subject's mean laboratory reading has a Student-t error
-  (``reading_nu``), so that a gross error is discounted rather than believed.
+  (``reading_nu``), so that a gross error is discounted rather than believed: its
+  density with the between-subject deviation is the normal-t convolution
+  (:func:`~camg_bayes.physiology.observation.log_mean_density`).
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.
 
@@ -29,6 +31,8 @@ The model never samples; :func:`camg_bayes.fitting.sample.fit` does.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import pymc as pm
@@ -41,7 +45,7 @@ from camg_bayes.model.whiten import anchors, latents_from_coordinates
 from camg_bayes.physiology.observation import (
     degrees_of_freedom,
     expectations,
-    mean_variance,
+    log_mean_density,
     ss_shape_rate,
 )
 from camg_bayes.physiology.parameters import expand
@@ -188,16 +192,28 @@ def zero_sum_basis(n: int) -> np.ndarray:
     return basis
 
 
+def _mean_logp(value, mu, within, *between, summary, nu):
+    """Log density of the subjects' mean readings: :func:`log_mean_density`.
+
+    ``between`` is the between-subject SD, absent for a measurement without a deviation.
+    """
+    return log_mean_density(summary, value - mu, within, between[0] if between else 0.0, nu)
+
+
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
     """Observed variables: sufficient statistics of every measurement present."""
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
         nu = degrees_of_freedom(measurement, theta)
-        sigma = pt.sqrt(mean_variance(summary, within, between, nu))
         name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
-        if measurement.robust:
-            pm.StudentT(name, nu=nu, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
-        else:
-            pm.Normal(name, mu=mu, sigma=sigma, observed=summary.mean, dims=dims)
+        sds = (within, between) if measurement.between else (within,)
+        pm.CustomDist(
+            name,
+            mu,
+            *sds,
+            logp=partial(_mean_logp, summary=summary, nu=nu),
+            observed=summary.mean,
+            dims=dims,
+        )
         if len(summary.repeated):
             shape, rate = ss_shape_rate(summary, within, nu)
             pm.Gamma(

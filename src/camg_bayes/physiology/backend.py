@@ -18,6 +18,7 @@ _OPERATIONS = {
     "exp": (np.exp, pt.exp),
     "log": (np.log, pt.log),
     "log1p": (np.log1p, pt.log1p),
+    "logaddexp": (np.logaddexp, pt.logaddexp),
     "expm1": (np.expm1, pt.expm1),
     "sqrt": (np.sqrt, pt.sqrt),
     "sigmoid": (special.expit, pt.sigmoid),
@@ -29,6 +30,19 @@ _OPERATIONS = {
     "erfc": (special.erfc, pt.erfc),
     "erfcx": (special.erfcx, pt.erfcx),
 }
+
+
+def _put_numpy(x, index, values):
+    out = np.array(x, dtype=float, copy=True)
+    out[..., index] = values
+    return out
+
+
+def _put_tensor(x, index, values):
+    return pt.set_subtensor(pt.as_tensor_variable(x)[..., index], values)
+
+
+_OPERATIONS["put"] = (_put_numpy, _put_tensor)  # x with x[..., index] replaced by values
 _NumpyOps = type("_NumpyOps", (), {k: staticmethod(v[0]) for k, v in _OPERATIONS.items()})
 _TensorOps = type("_TensorOps", (), {k: staticmethod(v[1]) for k, v in _OPERATIONS.items()})
 

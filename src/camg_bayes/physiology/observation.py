@@ -317,10 +317,18 @@ def _t_normal_convolution(resid, persistent, within_var, nu: float):
     """Log density of a normal (variance ``persistent``) plus a t (squared scale ``within_var``)."""
     xp = namespace(resid, persistent, within_var)
     precision, log_w = t_mixture_rule(nu)
-    density = 0.0  # a direct sum: fused into one loop, and no term can underflow together
-    for lam, weight in zip(precision, np.exp(log_w), strict=True):
-        var = persistent + within_var / lam
-        density = density + weight * xp.exp(-0.5 * resid**2 / var) / xp.sqrt(var)
+    weights = np.exp(log_w)
+    if xp is namespace(np.zeros(1)):
+        # numpy: node by node, so draws x subjects arrays are never multiplied by 25
+        density = 0.0
+        for lam, weight in zip(precision, weights, strict=True):
+            var = persistent + within_var / lam
+            density = density + weight * np.exp(-0.5 * resid**2 / var) / np.sqrt(var)
+    else:
+        # pytensor: one node axis, a graph small enough to compile quickly
+        var = pt.shape_padright(persistent) + pt.shape_padright(within_var) / precision
+        terms = weights * xp.exp(-0.5 * pt.shape_padright(resid) ** 2 / var) / xp.sqrt(var)
+        density = terms.sum(axis=-1)
     return xp.log(density) - 0.5 * np.log(2.0 * np.pi)
 
 

@@ -68,6 +68,11 @@ class Quantity:
     rare: tuple[float, float]
     typical_median: tuple[float, float]
 
+    def is_impossible(self, values: np.ndarray) -> np.ndarray:
+        """Where values (canonical unit) lie outside the physiologically possible range."""
+        low, high = self.impossible
+        return (values < low) | (values > high)
+
 
 def _mineral_serum(molar_mass: float) -> dict[str, float]:
     return {"mmol/L": 1.0, "mg/dL": 10.0 / molar_mass, "mg/L": 1.0 / molar_mass, "mEq/L": 0.5}

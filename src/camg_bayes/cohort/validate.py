@@ -170,7 +170,7 @@ def in_range(table: Table, raw: str, column: str, values: np.ndarray) -> None:
     low, high = quantity.impossible
     table.refuse(
         raw,
-        (values < low) | (values > high),
+        quantity.is_impossible(values),
         lambda i: (
             f"value {values[i]:.4g} {quantity.canonical} is physiologically impossible "
             f"(allowed {low:g}-{high:g} {quantity.canonical} after conversion)"

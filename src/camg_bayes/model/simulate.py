@@ -393,8 +393,7 @@ def _reportable(column: str, values: np.ndarray) -> np.ndarray:
     report (a 24-h urine Ca of 1,100 mmol/d); the reader would refuse the whole cohort.
     It happened to 9 of 200 SBC cohorts, one reading each, which SBC then lost.
     """
-    low, high = QUANTITIES[column].impossible
-    return np.where((values < low) | (values > high), np.nan, values)
+    return np.where(QUANTITIES[column].is_impossible(values), np.nan, values)
 
 
 def _assemble(ids, readings: dict, people: dict, n_sites: int, schedule: Schedule, rng):

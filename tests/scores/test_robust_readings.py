@@ -14,19 +14,24 @@ from camg_bayes.physiology.observation import (
     Summary,
     draw,
     loglik_mean,
+    ss_positions,
     student_t,
+    summarise,
 )
 
 
 def test_loglik_mean_is_the_student_t_density():
-    summary = Summary(
-        np.arange(3), np.array([1, 2, 1]), np.array([0.8, 0.7, 0.3]), np.zeros(3), np.zeros(3)
-    )
+    """Without a deviation, the t density of each reading, repeats included (exact)."""
+    readings = np.array([[0.8, np.nan], [0.68, 0.72], [0.3, np.nan]])
+    summary = summarise(readings)
     got = loglik_mean(summary, 0.82, 0.03, 0.0, nu=4.0)
-    scale = 0.03 / np.sqrt(summary.count)
-    np.testing.assert_allclose(got, stats.t.logpdf(summary.mean, 4.0, 0.82, scale))
+    each = np.where(np.isfinite(readings), stats.t.logpdf(readings, 4.0, 0.82, 0.03), 0.0)
+    np.testing.assert_allclose(got, each.sum(axis=1))
+    assert len(ss_positions(summary, 0.0, 4.0)) == 0  # the repeats are in the mean term
     normal = loglik_mean(summary, 0.82, 0.03, 0.0)
+    scale = 0.03 / np.sqrt(summary.count)
     np.testing.assert_allclose(normal, stats.norm.logpdf(summary.mean, 0.82, scale))
+    assert list(ss_positions(summary, 0.0)) == [1]  # normal: mean and SS are sufficient
     assert BY_COLUMN["serum_mg"].robust and not BY_COLUMN["diet_mg"].robust
 
 

@@ -33,6 +33,8 @@ from camg_bayes.physiology.observation import (
     expectations,
     loglik_mean,
     loglik_ss,
+    ss_positions,
+    ss_subjects,
 )
 from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import site_effect, steady_state
@@ -229,11 +231,11 @@ class Draws:
         out = {}
         theta = self.broadcast()
         for m, summary, mu, within, between in expectations(theta, state, design.summaries):
-            out[f"{m.column}_mean"] = loglik_mean(
-                summary, mu, within, between, degrees_of_freedom(m, theta)
-            )
-            if len(summary.repeated):
-                out[f"{m.column}_ss"] = loglik_ss(summary, within, degrees_of_freedom(m, theta))
+            nu = degrees_of_freedom(m, theta)
+            out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between, nu)
+            positions = ss_positions(summary, between, nu)
+            if len(positions):
+                out[f"{m.column}_ss"] = loglik_ss(summary, within, nu, positions)
         return out
 
 
@@ -252,6 +254,7 @@ def by_subject(design: Design, terms: dict) -> dict:
         total = np.zeros((*mean.shape[:-1], design.n))
         total[..., summary.subject] = mean
         if f"{column}_ss" in terms:
-            total[..., summary.subject[summary.repeated]] += terms[f"{column}_ss"]
+            ss = terms[f"{column}_ss"]
+            total[..., ss_subjects(summary, ss.shape[-1])] += ss
         out[column] = total
     return out

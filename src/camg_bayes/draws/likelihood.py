@@ -20,6 +20,7 @@ from scipy import special
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.importance import Proposal, integrated_loglik
 from camg_bayes.model.design import Design
+from camg_bayes.physiology.observation import ss_subjects
 
 #: Name of the integrated log-likelihood group of a fit.
 INTEGRATED = "log_likelihood_marginal"
@@ -60,10 +61,10 @@ def pointwise_dataset(
     for name, parts in pieces.items():
         column, _, kind = name.rpartition("_")
         summary = design.summaries[column]
-        index = summary.subject if kind == "mean" else summary.subject[summary.repeated]
+        values = np.concatenate(parts, axis=0).reshape(n_chain, n_draw, -1)
+        index = summary.subject if kind == "mean" else ss_subjects(summary, values.shape[-1])
         dim = f"{column}_subject" if kind == "mean" else f"{column}_repeat"
         coords[dim] = design.subjects[index]
-        values = np.concatenate(parts, axis=0).reshape(n_chain, n_draw, -1)
         data[name] = (("chain", "draw", dim), values)
     return xr.Dataset(data, coords=coords)
 

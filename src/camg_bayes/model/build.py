@@ -46,6 +46,7 @@ from camg_bayes.physiology.observation import (
     degrees_of_freedom,
     expectations,
     log_mean_density,
+    ss_positions,
     ss_shape_rate,
 )
 from camg_bayes.physiology.parameters import expand
@@ -115,8 +116,8 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
         (:mod:`camg_bayes.model.whiten`). Potential: ``latent_prior`` (the latents' prior
         and the Jacobian). Per-subject quantities (true serum Mg, stores) are computed after
         sampling (:func:`camg_bayes.draws.subject_quantities`). Observed: ``<column>_mean``
-        and, for subjects with repeats,
-        ``<column>_ss`` for each measurement present.
+        and, for subjects with repeats whose within sum of squares has a term of its own
+        (:func:`~camg_bayes.physiology.observation.ss_positions`), ``<column>_ss``.
 
     Examples
     --------
@@ -137,8 +138,6 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
         coords["site"] = list(design.sites)
     for column, summary in design.summaries.items():
         coords[f"{column}_subject"] = design.subjects[summary.subject]
-        if len(summary.repeated):
-            coords[f"{column}_repeat"] = design.subjects[summary.subject[summary.repeated]]
 
     with pm.Model(coords=coords) as model:
         theta = expand(
@@ -202,6 +201,7 @@ def _mean_logp(value, mu, within, *between, summary, nu):
 
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
     """Observed variables: sufficient statistics of every measurement present."""
+    model = pm.modelcontext(None)
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
         nu = degrees_of_freedom(measurement, theta)
         name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
@@ -214,14 +214,17 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
             observed=summary.mean,
             dims=dims,
         )
-        if len(summary.repeated):
-            shape, rate = ss_shape_rate(summary, within, nu)
+        positions = ss_positions(summary, between, nu)
+        if len(positions):
+            shape, rate = ss_shape_rate(summary, within, nu, positions)
+            dims = f"{measurement.column}_repeat"
+            model.add_coord(dims, design.subjects[summary.subject[positions]])
             pm.Gamma(
                 f"{measurement.column}_ss",
                 alpha=shape,
                 beta=rate,
-                observed=summary.ss[summary.repeated],
-                dims=f"{measurement.column}_repeat",
+                observed=summary.ss[positions],
+                dims=dims,
             )
 
 

@@ -68,6 +68,7 @@ class Design:
                     s.extra_sd[keep],
                     None if s.gap is None else s.gap[keep],
                     s.applied,
+                    None if s.deviation is None else s.deviation[keep],
                 )
         cov = {k: v[index] for k, v in self.cov.items()}
         readings = {k: v[index] for k, v in self.readings.items()}

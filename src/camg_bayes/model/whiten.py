@@ -9,9 +9,12 @@ where :math:`m, s` are the mean and SD of the latent's conditional posterior und
 linear-Gaussian approximation of the subject's own readings :math:`y` (recalls for the
 intakes, 24-h urine Mg for the gut deviation, serum and ionized Ca and PTH for the Ca set
 point, serum Mg for the renal deviation), taken in that order so that each uses the ones
-before it. The sampler moves :math:`\zeta`; the model's density is exact (prior of
-:math:`x`, every likelihood term, and the Jacobian :math:`\sum \log s`), so the
-approximation only shapes the geometry.
+before it. Serum and ionized Ca also inform usual Ca intake, through the absorption slope of
+the set point, with the set-point deviation marginalised: in a cohort without recalls
+(NHANES) Ca intake and the set-point deviation otherwise form a ridge whose width depends on
+``ca_ion_absorption_slope``, a funnel the sampler crossed slowly. The sampler moves
+:math:`\zeta`; the model's density is exact (prior of :math:`x`, every likelihood term,
+and the Jacobian :math:`\sum \log s`), so the approximation only shapes the geometry.
 
 For the Gaussian parts this is exact marginalisation done by a change of variables: with a
 normal prior and normal readings, :math:`\zeta` is standard normal *whatever* the
@@ -30,6 +33,7 @@ from camg_bayes.physiology import calcium, magnesium
 from camg_bayes.physiology.backend import namespace
 from camg_bayes.physiology.state import (
     absorption_step,
+    ca_absorbed,
     calcium_set_point,
     intake_location,
     log_by_sex,
@@ -87,7 +91,7 @@ def latents_from_coordinates(theta: dict, cov: dict, zeta, data: dict) -> tuple[
     """
     xp = namespace(*theta.values(), zeta)
     z = {name: zeta[..., i] for i, name in enumerate(LATENTS)}
-    latent, log_jac = _intakes(theta, cov, z, data, xp)
+    latent, log_jac = _intakes(theta, cov, z, data, xp, _calcium_on_intake(theta, cov, data, xp))
     state = absorption_step(theta, cov, latent | {"gut": 0.0}, xp)
     latent["gut"], log_s = _gut(theta, cov, z["gut"], data, state, xp)
     log_jac = log_jac + log_s
@@ -101,8 +105,12 @@ def latents_from_coordinates(theta: dict, cov: dict, zeta, data: dict) -> tuple[
     return latent, log_jac + log_s
 
 
-def _intakes(theta, cov, z, data, xp):
-    """Usual intakes from the recalls: an exact bivariate normal conditional."""
+def _intakes(theta, cov, z, data, xp, ca_evidence=(0.0, 0.0)):
+    """Usual intakes from the recalls: an exact bivariate normal conditional.
+
+    ``ca_evidence`` (precision, precision times value) is added to log Ca intake: the
+    Ca readings' evidence from :func:`_calcium_on_intake`.
+    """
     mu_mg, mu_ca = intake_location(theta, cov)
     s1, s2 = theta["intake_mg_sd"], theta["intake_ca_sd"]
     rho = theta["intake_corr"]
@@ -115,11 +123,11 @@ def _intakes(theta, cov, z, data, xp):
     # a recall's log mean sits half a variance below log usual intake (mean_corrected)
     obs_mg = y_mg + 0.5 * theta["recall_mg_sd"] ** 2
     obs_ca = y_ca + 0.5 * theta["recall_ca_sd"] ** 2
-    q11, q12, q22 = p11 + w_mg, p12, p22 + w_ca
+    q11, q12, q22 = p11 + w_mg, p12, p22 + w_ca + ca_evidence[0]
     det_q = q11 * q22 - q12**2
     c11, c12, c22 = q22 / det_q, -q12 / det_q, q11 / det_q
     b1 = p11 * mu_mg + p12 * mu_ca + w_mg * obs_mg
-    b2 = p12 * mu_mg + p22 * mu_ca + w_ca * obs_ca
+    b2 = p12 * mu_mg + p22 * mu_ca + w_ca * obs_ca + ca_evidence[1]
     m1, m2 = c11 * b1 + c12 * b2, c12 * b1 + c22 * b2
     k11 = xp.sqrt(c11)
     k21 = c12 / k11
@@ -144,17 +152,53 @@ def _gut(theta, cov, z, data, state, xp):
     return mean + numerator / precision + s * z, xp.log(s)
 
 
-def _calcium(theta, cov, z, data, base, xp):
-    """Ca set-point deviation from serum and ionized Ca (linear) and PTH (linearised)."""
-    sd = theta["ca_ion_sd"]
-    precision, numerator = 1.0 / sd**2, 0.0
+def _ca_readings(theta, data, base, precision, numerator, xp):
+    """Add serum and ionized Ca, readings of ``base`` plus the set-point deviation."""
     n, y, extra = data["serum_ca"]
     total = theta["ca_total_per_ionized"]
     variance = theta["serum_ca_sd"] ** 2 / xp.maximum(n, 1.0) + extra**2
     precision, numerator = _update(precision, numerator, total, y - total * base, variance, n)
     n, y, _ = data["ionized_ca"]
     variance = theta["ionized_ca_sd"] ** 2 / xp.maximum(n, 1.0)
-    precision, numerator = _update(precision, numerator, 1.0, y - base, variance, n)
+    return _update(precision, numerator, 1.0, y - base, variance, n)
+
+
+#: Half-step in log Ca intake of the central difference giving the set point's slope.
+_LOG_STEP = 0.05
+
+
+def _calcium_on_intake(theta, cov, data, xp):
+    r"""Evidence of serum and ionized Ca on log usual Ca intake :math:`x`.
+
+    The set point is :math:`b(x) + d`, with :math:`d \sim N(0, \sigma_d^2)` the
+    deviation; linearised at the intake location :math:`x_0`,
+    :math:`b(x) \approx b_0 + a (x - x_0)`. The readings estimate :math:`u = b + d` with
+    precision :math:`Q`; marginally over :math:`d` that estimate is
+    :math:`N(b_0 + a (x - x_0), \sigma_d^2 + 1/Q)`, a reading of :math:`x`.
+
+    Returns
+    -------
+    tuple
+        Precision :math:`a^2 Q / (1 + \sigma_d^2 Q)` and precision times value, to add to
+        the Ca intake's normal conditional (zero for a subject without Ca readings).
+    """
+    x0 = intake_location(theta, cov)[1]
+    absorbed = [
+        xp.log(ca_absorbed(theta, xp.exp(x0 + step), cov["supp_ca"]))
+        for step in (-_LOG_STEP, 0.0, _LOG_STEP)
+    ]
+    slope = theta["ca_ion_absorption_slope"] * (absorbed[2] - absorbed[0]) / (2 * _LOG_STEP)
+    base = calcium_set_point(theta, cov, {"ca_dev": 0.0}, xp.exp(absorbed[1]), xp)
+    q, r = _ca_readings(theta, data, base, 0.0, 0.0, xp)
+    shrink = 1.0 / (1.0 + theta["ca_ion_sd"] ** 2 * q)
+    weight = slope**2 * q * shrink
+    return weight, slope * r * shrink + weight * x0
+
+
+def _calcium(theta, cov, z, data, base, xp):
+    """Ca set-point deviation from serum and ionized Ca (linear) and PTH (linearised)."""
+    sd = theta["ca_ion_sd"]
+    precision, numerator = _ca_readings(theta, data, base, 1.0 / sd**2, 0.0, xp)
     n, y, _ = data["pth"]
     response = calcium.pth_calcium_response(
         base,

@@ -21,8 +21,10 @@ each such reading's error from the same t (cut at :data:`T_LIMIT` scale units). 
 recalls keep normal errors on the log scale. The density of the mean is then the normal-t
 convolution, integrated on fixed nodes over the t's precision
 (:func:`log_mean_density`): exact for one reading up to a quadrature error below 1e-5.
-With repeats the readings share one precision, and the Gamma term of the within sum of
-squares is matched to the t's variance: approximations. The PyMC model, the numpy
+For a laboratory reading without a deviation (serum Mg, ionized Ca, urine Mg), repeats
+enter through each reading's own t density, exact. With a deviation (PTH, urine Ca) the
+repeats share one precision, and the Gamma term of the within sum of squares is matched
+to the t's variance: approximations. The PyMC model, the numpy
 scoring code and the simulator all read :data:`MEASUREMENTS`.
 """
 
@@ -159,6 +161,9 @@ class Summary:
         subject's readings (serum Ca: reference albumin minus albumin, g/L); None otherwise.
     applied : float
         Coefficient the readings were adjusted with on load (the prior centre).
+    deviation : numpy.ndarray or None
+        Each reading minus the subject's mean, ``(subject, occasion)``, NaN where there is
+        no reading; None for one reading per subject.
     """
 
     subject: np.ndarray
@@ -168,6 +173,7 @@ class Summary:
     extra_sd: np.ndarray
     gap: np.ndarray | None = None
     applied: float = 0.0
+    deviation: np.ndarray | None = None
 
     @property
     def repeated(self) -> np.ndarray:
@@ -202,7 +208,8 @@ def summarise(
     extra = np.zeros(len(subject)) if extra_sd is None else np.asarray(extra_sd, float)[subject]
     if gap is not None:
         gap = np.where(have, gap, 0.0).sum(axis=1)[subject] / count[subject]
-    return Summary(subject, count[subject], mean, ss, extra, gap, float(applied))
+    deviation = np.where(have[subject], deviation, np.nan)
+    return Summary(subject, count[subject], mean, ss, extra, gap, float(applied), deviation)
 
 
 def sds(measurement: Measurement, theta: dict):
@@ -268,15 +275,18 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, nu=np.i
 
     - Normal errors (``nu`` infinite): normal with variance
       :math:`\sigma_b^2 + \sigma_e^2 + \sigma_w^2/k`, exact.
-    - t errors without a deviation: the t with scale :math:`\sigma_w/\sqrt k`, exact for
-      one reading.
+    - t errors without a deviation: the readings' joint density, the product of the t
+      densities of each reading (:attr:`Summary.deviation` places them about the mean),
+      exact; the within sum of squares then has no term of its own (:func:`ss_positions`).
+      Where a known extra SD is added (serum Ca without albumin), the convolution below.
     - t errors with a deviation: the normal-t convolution, integrated over the t's
       precision :math:`\lambda` (:func:`t_mixture_rule`),
 
       .. math:: \log \sum_j w_j\, N(r; 0, \sigma_b^2 + \sigma_e^2 + \sigma_w^2/(k\lambda_j)),
 
       exact for one reading up to the quadrature error. With repeats the readings share
-      one :math:`\lambda`: the variance is the mean's, the tails heavier.
+      one :math:`\lambda`: the variance is the mean's, the tails heavier, and the within
+      sum of squares has a Gamma term (:func:`ss_shape_rate`).
 
     A t whose variance matched the mean's (the form before) was too peaked: on cohorts
     simulated with PTH and urine Ca deviations it overstated their SDs (recovery z 3.3);
@@ -295,16 +305,24 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, nu=np.i
     xp = namespace(resid, within_sd, between_sd)
     within_var = within_sd**2 / summary.count
     persistent = between_sd**2 + summary.extra_sd**2
-    if not isinstance(nu, Variable) and np.all(np.isinf(np.asarray(nu, dtype=float))):
+    if _is_normal(nu):
         var = persistent + within_var
         return -0.5 * (xp.log(2.0 * np.pi * var) + resid**2 / var)
     nu = fixed_nu(nu)
-    if isinstance(between_sd, Variable) or np.any(between_sd):
+    if _has_deviation(between_sd):
         return _t_normal_convolution(resid, persistent, within_var, nu)
-    # no deviation: the closed-form t, and the convolution only where a known extra SD is
+    # no deviation: each reading's t, and the convolution only where a known extra SD is
     const = special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
-    scaled = nu * within_var
-    out = const - 0.5 * xp.log(np.pi * scaled) - (nu + 1.0) / 2.0 * xp.log1p(resid**2 / scaled)
+    scaled = nu * (within_var * summary.count)[..., None]
+    deviation = summary.deviation
+    if deviation is None:
+        if np.any((summary.count > 1) & (summary.extra_sd == 0)):
+            raise ValueError("repeated t readings need their deviations (Summary.deviation)")
+        deviation = np.zeros((len(summary.count), 1))
+    present = np.isfinite(deviation)
+    reading = resid[..., None] + np.where(present, deviation, 0.0)
+    each = const - 0.5 * xp.log(np.pi * scaled) - (nu + 1.0) / 2.0 * xp.log1p(reading**2 / scaled)
+    out = (each * present).sum(axis=-1)
     extra = np.flatnonzero(summary.extra_sd)
     if not len(extra):
         return out
@@ -333,14 +351,51 @@ def _t_normal_convolution(resid, persistent, within_var, nu: float):
     return xp.log(density) - 0.5 * np.log(2.0 * np.pi)
 
 
-def ss_shape_rate(summary: Summary, within_sd, nu=np.inf):
-    """Gamma shape and rate of each repeated subject's within sum of squares.
+def _is_normal(nu) -> bool:
+    """Whether the errors are normal (``nu`` a known infinity)."""
+    return not isinstance(nu, Variable) and bool(np.all(np.isinf(np.asarray(nu, dtype=float))))
 
-    With Student-t errors (``nu`` finite, > 2) the Gamma is matched to the readings'
-    variance, ``within_sd**2 * nu / (nu - 2)``, so that repeats and single readings agree
-    on what ``within_sd`` (the t scale) is.
+
+def _has_deviation(between_sd) -> bool:
+    """Whether a between-subject deviation is integrated out (a free or non-zero SD)."""
+    return isinstance(between_sd, Variable) or bool(np.any(between_sd))
+
+
+def ss_positions(summary: Summary, between_sd=0.0, nu=np.inf) -> np.ndarray:
+    """Positions (into ``summary``) whose within sum of squares has a Gamma term.
+
+    All repeated subjects, except where :func:`log_mean_density` already holds the
+    readings' exact joint density: t errors without a deviation or a known extra SD.
     """
-    shape = (summary.count[summary.repeated] - 1) / 2.0
+    repeated = summary.repeated
+    if _is_normal(nu) or _has_deviation(between_sd):
+        return repeated
+    return repeated[summary.extra_sd[repeated] > 0]
+
+
+def ss_subjects(summary: Summary, n_terms: int) -> np.ndarray:
+    """Subjects (design positions) of a Gamma term with ``n_terms`` values.
+
+    :func:`ss_positions` keeps either every repeated subject or those of them with a known
+    extra SD; the two sets are equal when they have the same size, so the size tells them
+    apart.
+    """
+    repeated = summary.repeated
+    if n_terms != len(repeated):
+        repeated = repeated[summary.extra_sd[repeated] > 0]
+    return summary.subject[repeated]
+
+
+def ss_shape_rate(summary: Summary, within_sd, nu=np.inf, positions=None):
+    """Gamma shape and rate of the within sum of squares at ``positions``.
+
+    ``positions`` defaults to every repeated subject. With Student-t errors (``nu``
+    finite, > 2) the Gamma is matched to the readings' variance,
+    ``within_sd**2 * nu / (nu - 2)``, so that repeats and single readings agree on what
+    ``within_sd`` (the t scale) is.
+    """
+    positions = summary.repeated if positions is None else positions
+    shape = (summary.count[positions] - 1) / 2.0
     normal = isinstance(nu, float) and np.isinf(nu)
     inflation = 1.0 if normal else nu / (nu - 2.0)
     return shape, 1.0 / (2.0 * within_sd**2 * inflation)
@@ -406,16 +461,18 @@ def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> n
     return log_mean_density(summary, resid, np.asarray(within_sd), np.asarray(between_sd), nu)
 
 
-def loglik_ss(summary: Summary, within_sd, nu=np.inf) -> np.ndarray:
-    """Log density of each repeated subject's within sum of squares (numpy), the Gamma term.
+def loglik_ss(summary: Summary, within_sd, nu=np.inf, positions=None) -> np.ndarray:
+    """Log density of the within sums of squares at ``positions`` (numpy), the Gamma term.
 
     Returns
     -------
     numpy.ndarray
-        One value per subject of ``summary.repeated``.
+        One value per subject of ``positions`` (:func:`ss_positions`; every repeated
+        subject by default).
     """
-    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), nu)
-    ss = summary.ss[summary.repeated]
+    positions = summary.repeated if positions is None else positions
+    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), nu, positions)
+    ss = summary.ss[positions]
     return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
 
 

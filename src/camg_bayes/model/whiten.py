@@ -34,6 +34,7 @@ from camg_bayes.physiology.backend import namespace
 from camg_bayes.physiology.state import (
     absorption_step,
     ca_absorbed,
+    ca_absorbed_elasticity,
     calcium_set_point,
     intake_location,
     log_by_sex,
@@ -163,10 +164,6 @@ def _ca_readings(theta, data, base, precision, numerator, xp):
     return _update(precision, numerator, 1.0, y - base, variance, n)
 
 
-#: Half-step in log Ca intake of the central difference giving the set point's slope.
-_LOG_STEP = 0.05
-
-
 def _calcium_on_intake(theta, cov, data, xp):
     r"""Evidence of serum and ionized Ca on log usual Ca intake :math:`x`.
 
@@ -183,12 +180,11 @@ def _calcium_on_intake(theta, cov, data, xp):
         the Ca intake's normal conditional (zero for a subject without Ca readings).
     """
     x0 = intake_location(theta, cov)[1]
-    absorbed = [
-        xp.log(ca_absorbed(theta, xp.exp(x0 + step), cov["supp_ca"]))
-        for step in (-_LOG_STEP, 0.0, _LOG_STEP)
-    ]
-    slope = theta["ca_ion_absorption_slope"] * (absorbed[2] - absorbed[0]) / (2 * _LOG_STEP)
-    base = calcium_set_point(theta, cov, {"ca_dev": 0.0}, xp.exp(absorbed[1]), xp)
+    intake = xp.exp(x0)
+    absorbed = ca_absorbed(theta, intake, cov["supp_ca"])
+    elasticity = ca_absorbed_elasticity(theta, intake, cov["supp_ca"], absorbed)
+    slope = theta["ca_ion_absorption_slope"] * elasticity
+    base = calcium_set_point(theta, cov, {"ca_dev": 0.0}, absorbed, xp)
     q, r = _ca_readings(theta, data, base, 0.0, 0.0, xp)
     shrink = 1.0 / (1.0 + theta["ca_ion_sd"] ** 2 * q)
     weight = slope**2 * q * shrink

@@ -49,9 +49,24 @@ def saturable_absorption(load, km, f_sat0, f_para):
     Examples
     --------
     >>> round(float(saturable_absorption(972.0, 100.0, 0.5, 0.07) / 972.0), 3)
-    0.115
+    0.117
     """
     return f_sat0 * km * load / (km + load) + f_para * load
+
+
+def saturable_absorption_slope(load, km, f_sat0, f_para):
+    r"""Derivative of :func:`saturable_absorption` with respect to the load, dimensionless.
+
+    .. math:: A'(L) = \frac{f_{sat0} K_m^2}{(K_m + L)^2} + f_{para}
+
+    Examples
+    --------
+    >>> args, h = (248.0, 0.5, 0.1), 1e-4
+    >>> up, down = saturable_absorption(500 + h, *args), saturable_absorption(500 - h, *args)
+    >>> round(float(saturable_absorption_slope(500.0, *args) - (up - down) / (2 * h)), 9)
+    0.0
+    """
+    return f_sat0 * km**2 / (km + load) ** 2 + f_para
 
 
 def competition_factor(ca_load, competition, ca_load_ref):
@@ -190,3 +205,27 @@ def ca_absorbed(diet_ca, supp_ca, *, meals, km, f_sat0, f_para, vitamin_d_factor
     return saturable_absorption(ca_meal + supp_ca, km, f_sat, f_para) + (meals - 1) * (
         saturable_absorption(ca_meal, km, f_sat, f_para)
     )
+
+
+def ca_absorbed_elasticity(diet_ca, supp_ca, absorbed, *, meals, km, f_sat0, f_para):
+    r"""Elasticity of :func:`ca_absorbed` to dietary Ca: d log absorbed / d log diet.
+
+    Parameters
+    ----------
+    diet_ca, supp_ca : array_like
+        As for :func:`ca_absorbed`, mg/d.
+    absorbed : array_like
+        :func:`ca_absorbed` of the same arguments, mg/d.
+    meals, km, f_sat0, f_para : array_like
+        As for :func:`ca_absorbed` (vitamin D replete).
+
+    Returns
+    -------
+    array_like
+        Dimensionless, between the paracellular share and 1.
+    """
+    ca_meal = diet_ca / meals
+    slope = saturable_absorption_slope(ca_meal + supp_ca, km, f_sat0, f_para) + (
+        meals - 1
+    ) * saturable_absorption_slope(ca_meal, km, f_sat0, f_para)
+    return ca_meal * slope / absorbed

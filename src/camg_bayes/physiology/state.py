@@ -195,6 +195,19 @@ def ca_absorbed(t: dict, intake_ca, supp_ca):
     )
 
 
+def ca_absorbed_elasticity(t: dict, intake_ca, supp_ca, absorbed_ca):
+    """D log(Ca absorbed) / d log(dietary Ca) at ``intake_ca`` (``absorbed_ca`` its absorption)."""
+    return absorption.ca_absorbed_elasticity(
+        intake_ca,
+        supp_ca,
+        absorbed_ca,
+        meals=t["meals_per_day"],
+        km=t["ca_abs_km"],
+        f_sat0=t["ca_abs_f_sat0"],
+        f_para=t["ca_abs_f_para"],
+    )
+
+
 def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):
     """Ionized Ca before any Mg effect, mmol/L.
 

@@ -31,3 +31,16 @@ def test_a_failed_fit_names_what_is_weakly_identified(short_fit):
     lines = advice(diagnose(Fit.load(path)))
     assert lines, "a 60-draw fit has weakly identified parameters"
     assert all("would resolve it" in line for line in lines)
+
+
+def test_a_cohort_with_ca_but_no_mg_reading_is_told_why_it_may_fail():
+    """Serum Ca alone under Mg-dependent PTH: the note names the two explanations and the fix."""
+    from camg_bayes.checks.diagnostics import data_notes
+
+    full = {"mg_dependent_pth": True}
+    (note,) = data_notes(["serum_ca"], full)
+    assert "no_mg_pth" in note and "serum Mg" in note
+    assert data_notes(["serum_ca", "serum_mg"], full) == ()
+    assert data_notes(["serum_ca", "urine_mg"], full) == ()
+    assert data_notes(["serum_ca"], {"mg_dependent_pth": False}) == ()
+    assert data_notes(["diet_mg"], full) == ()

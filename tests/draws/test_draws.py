@@ -198,6 +198,8 @@ def test_new_subject_posterior_agrees_with_brute_force_prior_sampling():
     brute = weigh(draws, design, None, 400, np.random.default_rng(11))
     wb = brute.weights()[:, 0]
     reference = float(np.sum(wb * brute.state["serum_mg_true"][:, 0]))
-    # the joint ESS over (draw, sample) pairs: the readings also condition the population
-    assert weighted.ess()[0] > 300 and brute.ess()[0] > 200
+    # the joint ESS over (draw, sample) pairs: the readings also condition the population,
+    # so even exact latents would weigh the 200 prior draws unequally
+    samples = weighted.log_weight.shape[0] * weighted.log_weight.shape[1]
+    assert weighted.ess()[0] > 0.2 * samples and brute.ess()[0] > 200
     assert adapted == pytest.approx(reference, abs=0.01)

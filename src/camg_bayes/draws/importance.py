@@ -32,6 +32,11 @@ from scipy import special
 
 from camg_bayes.draws.draws import Draws, by_subject
 from camg_bayes.model.design import Design
+from camg_bayes.model.whiten import (
+    anchors,
+    coordinates_from_latents,
+    latents_from_coordinates,
+)
 from camg_bayes.physiology.variation import LATENTS, stack, unstack
 
 N_LATENT = len(LATENTS)
@@ -90,6 +95,72 @@ class Proposal:
         return u, log_q - log_prior
 
 
+@dataclass(frozen=True)
+class Whitened:
+    r"""The sampler's own coordinates as a proposal, for each subject and population draw.
+
+    Coordinates :math:`\zeta` are drawn from
+    :math:`N(\mu_j, \Sigma_j)` (the core) or :math:`N(0, c^2 I)` (wide) and mapped to
+    latents by :func:`camg_bayes.model.whiten.latents_from_coordinates`, the subject's
+    conditional posterior under a linear-Gaussian approximation of its readings at each
+    draw's parameters; or the latents are drawn from the population itself (prior). In all,
+
+    .. math:: q(x) = \frac{(1 - w - v)\,N(\zeta; \mu_j, \Sigma_j) + w\,N(\zeta; 0, c^2 I)}
+              {|\partial x / \partial \zeta|} + v\, p(x \mid \theta_s),
+
+    with :math:`\zeta` the coordinates of :math:`x`
+    (:func:`~camg_bayes.model.whiten.coordinates_from_latents`). Without ``mean`` the
+    core is :math:`N(0, I)`, which that approximation makes the posterior;
+    :func:`new_subjects` adapts :math:`\mu_j, \Sigma_j` to where it is not. The wide and
+    prior components are defensive (Hesterberg 1995): a reading far out can leave two
+    modes, the reading believed or discounted, and the prior covers the second.
+
+    Attributes
+    ----------
+    mean : numpy.ndarray or None
+        Core mean per subject ``(J, d)``; None for 0.
+    chol : numpy.ndarray or None
+        Cholesky factor of the core covariance ``(J, d, d)``; None for the identity.
+    wide, scale : float
+        Weight :math:`w` and scale :math:`c` of the wide component.
+    prior : float
+        Weight :math:`v` of the population's own distribution.
+    """
+
+    mean: np.ndarray | None = None
+    chol: np.ndarray | None = None
+    wide: float = 0.2
+    scale: float = 2.5
+    prior: float = 0.1
+
+    def sample(self, draws: Draws, design: Design, rng):
+        """Latents ``(S, J, d)``, the log of proposal over prior density, and the coordinates."""
+        shape = (draws.n, design.n)
+        theta, cov, data = draws.broadcast(), draws.covariates(design), anchors(design)
+        eps = rng.standard_normal((*shape, N_LATENT))
+        core = eps if self.mean is None else self.mean + np.einsum("jik,sjk->sji", self.chol, eps)
+        pick = rng.random(shape)
+        zeta = np.where((pick < self.wide)[..., None], self.scale * eps, core)
+        from_prior = pick >= 1.0 - self.prior
+        if from_prior.any():
+            prior, _ = coordinates_from_latents(theta, cov, draws.prior_latents(design, rng), data)
+            zeta = np.where(from_prior[..., None], prior, zeta)
+        latent, log_jac = latents_from_coordinates(theta, cov, zeta, data)
+        identity, origin = np.eye(N_LATENT), np.zeros(N_LATENT)
+        log_zeta = np.logaddexp(
+            np.log(1.0 - self.wide - self.prior)
+            + mvn_logpdf(
+                zeta,
+                origin if self.mean is None else self.mean,
+                identity if self.chol is None else self.chol,
+            ),
+            np.log(self.wide) + mvn_logpdf(zeta, origin, self.scale * identity),
+        )
+        log_prior = draws.prior_logpdf(design, latent)
+        log_q = np.logaddexp(log_zeta - log_jac, np.log(self.prior) + log_prior)
+        return stack(latent), log_q - log_prior, zeta
+
+
 @dataclass
 class Weighted:
     """Importance samples of some subjects' latents, jointly with the population draws.
@@ -106,6 +177,8 @@ class Weighted:
         Each measurement's log-likelihood ``(S * K, J)`` (0 without readings).
     log_weight : numpy.ndarray
         Log importance weights ``(S, K, J)``.
+    zeta : numpy.ndarray or None
+        The sampler's coordinates of ``u`` (a :class:`Whitened` proposal), else None.
     """
 
     draws: Draws
@@ -113,6 +186,7 @@ class Weighted:
     state: dict
     loglik: dict
     log_weight: np.ndarray
+    zeta: np.ndarray | None = None
 
     def weights(self) -> np.ndarray:
         """Weights normalised over all (draw, sample) pairs of each subject, ``(S * K, J)``."""
@@ -125,36 +199,46 @@ class Weighted:
         return 1.0 / np.sum(self.weights() ** 2, axis=0)
 
 
-def weigh(draws: Draws, design: Design, proposal: Proposal | None, samples: int, rng) -> Weighted:
+def weigh(
+    draws: Draws, design: Design, proposal: Proposal | Whitened | None, samples: int, rng
+) -> Weighted:
     """Draw ``samples`` latents per population draw and subject, and weigh them.
 
     ``proposal`` None draws from the prior, the population's own distribution of latents.
     """
     n_draws, n_subjects = draws.n, design.n
     repeated = draws.take(np.repeat(np.arange(n_draws), samples))
+    zeta = None
     if proposal is None:
         u = stack(repeated.prior_latents(design, rng))
         log_ratio = np.zeros(u.shape[:-1])
+    elif isinstance(proposal, Whitened):
+        u, log_ratio, zeta = proposal.sample(repeated, design, rng)
     else:
         u, log_ratio = proposal.sample(repeated, design, rng)
     state = repeated.states(design, unstack(u))
     loglik = by_subject(design, repeated.loglik(design, state))
     total = sum(loglik.values()) if loglik else np.zeros(u.shape[:-1])
     log_weight = (total - log_ratio).reshape(n_draws, samples, n_subjects)
-    return Weighted(repeated, u, state, loglik, log_weight)
+    return Weighted(repeated, u, state, loglik, log_weight, zeta)
 
 
 def new_subjects(
-    draws: Draws, design: Design, *, pilot: int = 16, samples: int = 48, rng
+    draws: Draws, design: Design, *, pilot: int = 1, samples: int = 2, rng
 ) -> Weighted:
     """The posterior of new subjects' latents (and the population), subject by subject.
 
-    A pilot of ``pilot`` prior samples per draw adapts each subject's proposal; the
-    returned samples are ``samples`` per draw from it.
+    A pilot of ``pilot`` samples per draw from the sampler's coordinates
+    (:class:`Whitened`) adapts each subject's core to the weighted mean and covariance of
+    its coordinates; the returned samples are ``samples`` per draw from the adapted
+    proposal. Against the MCMC posterior of 200 fitted subjects (1,000 subjects, close
+    world), 400 draws x (1 + 2) samples gave ``p_deficient`` within 0.03 at the 95th
+    percentile of subjects (``benchmarks/score_timing.py``).
     """
-    first = weigh(draws, design, None, pilot, rng)
-    mean, cov = weighted_moments(first.u, first.weights())
-    return weigh(draws, design, Proposal(mean, cov), samples, rng)
+    first = weigh(draws, design, Whitened(), pilot, rng)
+    mean, cov = weighted_moments(first.zeta, first.weights())
+    chol = np.linalg.cholesky(cov)
+    return weigh(draws, design, Whitened(mean, chol), samples, rng)
 
 
 def integrated_loglik(

@@ -92,25 +92,73 @@ def latents_from_coordinates(theta: dict, cov: dict, zeta, data: dict) -> tuple[
     """
     xp = namespace(*theta.values(), zeta)
     z = {name: zeta[..., i] for i, name in enumerate(LATENTS)}
-    latent, log_jac = _intakes(theta, cov, z, data, xp, _calcium_on_intake(theta, cov, data, xp))
-    state = absorption_step(theta, cov, latent | {"gut": 0.0}, xp)
-    latent["gut"], log_s = _gut(theta, cov, z["gut"], data, state, xp)
-    log_jac = log_jac + log_s
-    base = calcium_set_point(theta, cov, latent | {"ca_dev": 0.0}, state["absorbed_ca"], xp)
-    latent["ca_dev"], log_s = _calcium(theta, cov, z["ca_dev"], data, base, xp)
-    log_jac = log_jac + log_s
-    absorbed = state["absorbed_mg_diet"] * xp.exp(latent["gut"] + theta["gut_ppi"] * cov["ppi"])
-    latent["renal"], log_s = _renal(
-        theta, cov, z["renal"], data, base + latent["ca_dev"], absorbed, xp
+    latent, _, log_jac = _walk(theta, cov, data, xp, z=z)
+    return latent, log_jac
+
+
+def coordinates_from_latents(theta: dict, cov: dict, latent: dict, data: dict):
+    """The inverse of :func:`latents_from_coordinates` (numpy): coordinates and log Jacobian.
+
+    Returns
+    -------
+    tuple
+        ``zeta`` (last axis the latents in the order of ``LATENTS``) and the log Jacobian
+        of the forward map, per subject.
+    """
+    _, z, log_jac = _walk(theta, cov, data, np, latent=latent)
+    return np.stack([z[name] for name in LATENTS], axis=-1), log_jac
+
+
+def _walk(theta, cov, data, xp, *, z=None, latent=None):
+    """The latents in order, each from its conditional mean and SD given those before it.
+
+    Given coordinates ``z`` it returns the latents (forward); given ``latent`` the
+    coordinates (inverse). Either way: ``(latent, z, log Jacobian)``.
+    """
+    forward = latent is None
+    latent = {} if forward else dict(latent)
+    z = {} if z is None else dict(z)
+    (m1, m2), (k11, k21, k22) = _intakes(
+        theta, cov, data, xp, _calcium_on_intake(theta, cov, data, xp)
     )
-    return latent, log_jac + log_s
+    if forward:
+        latent["log_intake_mg"] = m1 + k11 * z["log_intake_mg"]
+        latent["log_intake_ca"] = m2 + k21 * z["log_intake_mg"] + k22 * z["log_intake_ca"]
+    else:
+        z["log_intake_mg"] = (latent["log_intake_mg"] - m1) / k11
+        z["log_intake_ca"] = (latent["log_intake_ca"] - m2 - k21 * z["log_intake_mg"]) / k22
+    log_jac = xp.log(k11) + xp.log(k22)
+
+    def step(name, mean, sd):
+        if forward:
+            latent[name] = mean + sd * z[name]
+        else:
+            z[name] = (latent[name] - mean) / sd
+        return xp.log(sd)
+
+    intakes = {k: latent[k] for k in ("log_intake_mg", "log_intake_ca")}
+    state = absorption_step(theta, cov, intakes | {"gut": 0.0}, xp)
+    log_jac = log_jac + step("gut", *_gut(theta, cov, data, state, xp))
+    base = calcium_set_point(theta, cov, {"ca_dev": 0.0}, state["absorbed_ca"], xp)
+    log_jac = log_jac + step("ca_dev", *_calcium(theta, cov, data, base, xp))
+    absorbed = state["absorbed_mg_diet"] * xp.exp(latent["gut"] + theta["gut_ppi"] * cov["ppi"])
+    log_jac = log_jac + step(
+        "renal", *_renal(theta, cov, data, base + latent["ca_dev"], absorbed, xp)
+    )
+    return latent, z, log_jac
 
 
-def _intakes(theta, cov, z, data, xp, ca_evidence=(0.0, 0.0)):
+def _intakes(theta, cov, data, xp, ca_evidence=(0.0, 0.0)):
     """Usual intakes from the recalls: an exact bivariate normal conditional.
 
     ``ca_evidence`` (precision, precision times value) is added to log Ca intake: the
     Ca readings' evidence from :func:`_calcium_on_intake`.
+
+    Returns
+    -------
+    tuple
+        The means ``(m1, m2)`` of log Mg and Ca intake and the Cholesky factor
+        ``(k11, k21, k22)`` of their covariance.
     """
     mu_mg, mu_ca = intake_location(theta, cov)
     s1, s2 = theta["intake_mg_sd"], theta["intake_ca_sd"]
@@ -129,19 +177,13 @@ def _intakes(theta, cov, z, data, xp, ca_evidence=(0.0, 0.0)):
     c11, c12, c22 = q22 / det_q, -q12 / det_q, q11 / det_q
     b1 = p11 * mu_mg + p12 * mu_ca + w_mg * obs_mg
     b2 = p12 * mu_mg + p22 * mu_ca + w_ca * obs_ca + ca_evidence[1]
-    m1, m2 = c11 * b1 + c12 * b2, c12 * b1 + c22 * b2
     k11 = xp.sqrt(c11)
     k21 = c12 / k11
-    k22 = xp.sqrt(c22 - k21**2)
-    latent = {
-        "log_intake_mg": m1 + k11 * z["log_intake_mg"],
-        "log_intake_ca": m2 + k21 * z["log_intake_mg"] + k22 * z["log_intake_ca"],
-    }
-    return latent, xp.log(k11) + xp.log(k22)
+    return (c11 * b1 + c12 * b2, c12 * b1 + c22 * b2), (k11, k21, xp.sqrt(c22 - k21**2))
 
 
-def _gut(theta, cov, z, data, state, xp):
-    """Gut deviation from 24-h urine Mg: log urine ~ log absorbed, slope 1."""
+def _gut(theta, cov, data, state, xp):
+    """Gut deviation from 24-h urine Mg (log urine ~ log absorbed, slope 1): mean and SD."""
     mean, sd = moments(theta)["gut"]
     n, y, extra = data["urine_mg"]
     variance = theta["urine_mg_sd"] ** 2 / xp.maximum(n, 1.0) + extra**2
@@ -149,8 +191,7 @@ def _gut(theta, cov, z, data, state, xp):
     net = absorbed - theta["sweat_mg_loss"] * (1.0 - xp.exp(-absorbed / theta["sweat_mg_loss"]))
     residual = y - xp.log(net / MOLAR_MASS["mg"])
     precision, numerator = _update(1.0 / sd**2, 0.0, 1.0, residual, variance, n)
-    s = 1.0 / xp.sqrt(precision)
-    return mean + numerator / precision + s * z, xp.log(s)
+    return mean + numerator / precision, 1.0 / xp.sqrt(precision)
 
 
 def _ca_readings(theta, data, base, precision, numerator, xp):
@@ -191,8 +232,8 @@ def _calcium_on_intake(theta, cov, data, xp):
     return weight, slope * r * shrink + weight * x0
 
 
-def _calcium(theta, cov, z, data, base, xp):
-    """Ca set-point deviation from serum and ionized Ca (linear) and PTH (linearised)."""
+def _calcium(theta, cov, data, base, xp):
+    """Ca set-point deviation from serum and ionized Ca and PTH (linearised): mean and SD."""
     sd = theta["ca_ion_sd"]
     precision, numerator = _ca_readings(theta, data, base, 1.0 / sd**2, 0.0, xp)
     n, y, _ = data["pth"]
@@ -212,8 +253,7 @@ def _calcium(theta, cov, z, data, base, xp):
     variance = theta["pth_between_sd"] ** 2 + theta["pth_within_sd"] ** 2 / xp.maximum(n, 1.0)
     residual = y - level - xp.log(response)
     precision, numerator = _update(precision, numerator, slope, residual, variance, n)
-    s = 1.0 / xp.sqrt(precision)
-    return numerator / precision + s * z, xp.log(s)
+    return numerator / precision, 1.0 / xp.sqrt(precision)
 
 
 def _log_response_slope(theta, ca, response, xp):
@@ -223,8 +263,8 @@ def _log_response_slope(theta, ca, response, xp):
     return -(hi - lo) * u * theta["pth_hill"] / (ca * (1.0 + u) ** 2 * response)
 
 
-def _renal(theta, cov, z, data, ca_ion, absorbed, xp):
-    """Renal deviation from serum Mg, the serum map linearised at the reading."""
+def _renal(theta, cov, data, ca_ion, absorbed, xp):
+    """Renal deviation from serum Mg, the serum map linearised at the reading: mean and SD."""
     mean, sd = moments(theta)["renal"]
     n, y, _ = data["serum_mg"]
     s_max, scale = theta["serum_mg_max"], theta["mg_status_scale"]
@@ -252,5 +292,4 @@ def _renal(theta, cov, z, data, ca_ion, absorbed, xp):
     # serum ~ reading + slope (log_m0 - renal - at): a reading of -slope times the deviation
     residual = y - reading - slope * (log_m0 - at)
     precision, numerator = _update(1.0 / sd**2, mean / sd**2, -slope, residual, variance, n)
-    s = 1.0 / xp.sqrt(precision)
-    return numerator / precision + s * z, xp.log(s)
+    return numerator / precision, 1.0 / xp.sqrt(precision)

@@ -73,8 +73,9 @@ NO_MG_NOTE = (
     "the cohort has serum or ionized Ca but no Mg reading (serum Mg, 24-h urine Mg or a "
     "recall): a low Ca can then be a low set point or severe Mg deficiency (Mg-dependent PTH "
     "failure), two explanations the sampler cannot move between. Add serum Mg, or fit the Ca "
-    "side alone with --variant no_mg_pth (NHANES 2017-18, 5,152 adults: 54 divergences and "
-    "R-hat 1.08 with the full model, none and 1.03 without)."
+    "side alone with --variant no_mg_pth (NHANES 2017-18, 5,152 adults: R-hat 1.08-1.10 and "
+    "under half of the subjects converged with the full model; 1.03, all subjects and no "
+    "divergence with no_mg_pth)."
 )
 
 

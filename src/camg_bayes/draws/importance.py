@@ -2,23 +2,24 @@ r"""Importance sampling of subjects' latents against population draws: one sampl
 
 Each subject has five latents :math:`x` (:data:`camg_bayes.physiology.variation.LATENTS`)
 with the population's prior :math:`p(x \mid \theta)`. Given population draws
-:math:`\theta_s` and the subject's readings :math:`y`, latents are drawn from a defensive
-mixture (Hesterberg 1995)
+:math:`\theta_s` and the subject's readings :math:`y`, latents are drawn from a proposal
+:math:`q` with a defensive component (Hesterberg 1995) and weighted by
+:math:`p(y \mid x, \theta_s)\, p(x \mid \theta_s) / q(x)`, with the model's own
+likelihood (:meth:`camg_bayes.draws.draws.Draws.loglik`). The two uses differ in the
+proposal:
 
-.. math:: q(x) = 0.9\, N(m, c\,C) + 0.1\, p(x \mid \theta_s), \qquad c = 2,
-
-and weighted by :math:`p(y \mid x, \theta_s)\, p(x \mid \theta_s) / q(x)`, with the
-model's own likelihood (:meth:`camg_bayes.draws.draws.Draws.loglik`). The two uses differ
-only in where :math:`m, C` come from:
-
-* **new subjects** (:func:`new_subjects`): a pilot from the prior gives the weighted mean
-  and covariance; normalising the weights jointly over all :math:`(\theta_s, x)` pairs
-  gives the subject's posterior (and conditions :math:`\theta` on the subject, a
-  negligible update for one subject in a large cohort);
-* **integrated likelihood** (:func:`integrated_loglik`): the fit's own draws of the
-  subject's latents give :math:`m, C`; the average weight per population draw estimates
-  :math:`p(y_i \mid \theta_s) = \int p(y_i \mid x, \theta_s) p(x \mid \theta_s)\,dx`, the
-  basis of leave-one-subject-out LOO (Merkle, Furr & Rabe-Hesketh 2019).
+* **new subjects** (:func:`new_subjects`): :class:`Whitened`, the sampler's own
+  coordinates (the subject's conditional posterior under a linear-Gaussian approximation
+  of its readings, at each draw), adapted by a one-sample pilot, with a wide and a prior
+  component. Normalising the weights jointly over all :math:`(\theta_s, x)` pairs gives
+  the subject's posterior (and conditions :math:`\theta` on the subject, a negligible
+  update for one subject in a large cohort);
+* **integrated likelihood** (:func:`integrated_loglik`): :class:`Proposal`,
+  :math:`q(x) = 0.9\, N(m, c\,C) + 0.1\, p(x \mid \theta_s)` with :math:`c = 2` and
+  :math:`m, C` from the fit's own draws of the subject's latents; the average weight per
+  population draw estimates
+  :math:`p(y_i \mid \theta_s) = \int p(y_i \mid x, \theta_s) p(x \mid \theta_s)\,dx`,
+  the basis of leave-one-subject-out LOO (Merkle, Furr & Rabe-Hesketh 2019).
 
 Subjects are processed in chunks, vectorised over draws, samples and subjects.
 """
@@ -231,9 +232,9 @@ def new_subjects(
     A pilot of ``pilot`` samples per draw from the sampler's coordinates
     (:class:`Whitened`) adapts each subject's core to the weighted mean and covariance of
     its coordinates; the returned samples are ``samples`` per draw from the adapted
-    proposal. Against the MCMC posterior of 200 fitted subjects (1,000 subjects, close
-    world), 400 draws x (1 + 2) samples gave ``p_deficient`` within 0.03 at the 95th
-    percentile of subjects (``benchmarks/score_timing.py``).
+    proposal. Scoring a fit's own 1,000 subjects as new, 1,000 draws x (1 + 2) samples
+    gave ``p_deficient`` within 0.018 of their MCMC value at the 95th percentile of
+    subjects, 0.047 at most (``benchmarks/score_timing.py``).
     """
     first = weigh(draws, design, Whitened(), pilot, rng)
     mean, cov = weighted_moments(first.zeta, first.weights())

@@ -79,10 +79,11 @@ class Proposal:
     mean: np.ndarray
     cov: np.ndarray
 
-    def sample(self, draws: Draws, design: Design, rng) -> tuple[np.ndarray, np.ndarray]:
+    def sample(self, draws: Draws, design: Design, rng):
         """Latents ``(S, J, d)`` from the defensive mixture, one per draw.
 
-        Also returns the log of the proposal density over the prior density.
+        Also returns the log of the proposal density over the prior density, and None for
+        the coordinates (the interface of :meth:`Whitened.sample`).
         """
         chol = np.linalg.cholesky(SCALE * self.cov)
         z = rng.standard_normal((draws.n, *self.mean.shape))
@@ -93,7 +94,7 @@ class Proposal:
         log_q = np.logaddexp(
             np.log1p(-DEFENSIVE) + mvn_logpdf(u, self.mean, chol), np.log(DEFENSIVE) + log_prior
         )
-        return u, log_q - log_prior
+        return u, log_q - log_prior, None
 
 
 @dataclass(frozen=True)
@@ -213,10 +214,8 @@ def weigh(
     if proposal is None:
         u = stack(repeated.prior_latents(design, rng))
         log_ratio = np.zeros(u.shape[:-1])
-    elif isinstance(proposal, Whitened):
-        u, log_ratio, zeta = proposal.sample(repeated, design, rng)
     else:
-        u, log_ratio = proposal.sample(repeated, design, rng)
+        u, log_ratio, zeta = proposal.sample(repeated, design, rng)
     state = repeated.states(design, unstack(u))
     loglik = by_subject(design, repeated.loglik(design, state))
     total = sum(loglik.values()) if loglik else np.zeros(u.shape[:-1])

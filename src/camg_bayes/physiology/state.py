@@ -183,29 +183,24 @@ def absorption_step(t: dict, cov: dict, latent: dict, xp) -> dict:
     }
 
 
+def _ca_absorption(t: dict) -> dict:
+    """The parameters of Ca absorption (:func:`absorption.ca_absorbed`), by keyword."""
+    return {
+        "meals": t["meals_per_day"],
+        "km": t["ca_abs_km"],
+        "f_sat0": t["ca_abs_f_sat0"],
+        "f_para": t["ca_abs_f_para"],
+    }
+
+
 def ca_absorbed(t: dict, intake_ca, supp_ca):
     """Ca absorbed (mg/d) from usual dietary intake and a supplement (mg/d)."""
-    return absorption.ca_absorbed(
-        intake_ca,
-        supp_ca,
-        meals=t["meals_per_day"],
-        km=t["ca_abs_km"],
-        f_sat0=t["ca_abs_f_sat0"],
-        f_para=t["ca_abs_f_para"],
-    )
+    return absorption.ca_absorbed(intake_ca, supp_ca, **_ca_absorption(t))
 
 
 def ca_absorbed_elasticity(t: dict, intake_ca, supp_ca, absorbed_ca):
     """D log(Ca absorbed) / d log(dietary Ca) at ``intake_ca`` (``absorbed_ca`` its absorption)."""
-    return absorption.ca_absorbed_elasticity(
-        intake_ca,
-        supp_ca,
-        absorbed_ca,
-        meals=t["meals_per_day"],
-        km=t["ca_abs_km"],
-        f_sat0=t["ca_abs_f_sat0"],
-        f_para=t["ca_abs_f_para"],
-    )
+    return absorption.ca_absorbed_elasticity(intake_ca, supp_ca, absorbed_ca, **_ca_absorption(t))
 
 
 def calcium_set_point(t: dict, cov: dict, latent: dict, absorbed_ca, xp):

@@ -39,7 +39,12 @@ def test_loo_prefers_the_model_with_competition(fits):
     diff = abs(float(table.loc["no_competition", "elpd_diff"]))
     se = float(table.loc["no_competition", "dse"])
     assert diff > 4 and diff > 2 * se
-    assert (table["k_over_0.7"] == 0).all()  # integrated LOO is reliable for every subject
+    # Integrated LOO is reliable for every subject of the well-specified model. The wrong model
+    # may flag a few subjects it cannot explain (k-hat > 0.7 is then a finding, not a failure of
+    # the estimator), but never more than 0.5 % of them, or its elpd is not to be trusted.
+    assert table.loc["full", "k_over_0.7"] == 0
+    n_subjects = fits["full"].summary.sizes["subject"]
+    assert table.loc["no_competition", "k_over_0.7"] <= 0.005 * n_subjects
 
 
 def test_competition_is_recovered(fits):

@@ -184,22 +184,35 @@ def serum_ca_readings(ds: xr.Dataset, config: ModelConfig) -> tuple:
     return corrected, extra, ref - filled, slope
 
 
-def urine_completeness(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+def urine_completeness(ds: xr.Dataset, config: ModelConfig) -> Completeness:
     r"""Log fraction of each 24-h urine collection collected, from its creatinine.
 
     Creatinine excretion is steady, so a collection whose creatinine falls short of what is
-    expected for the subject's sex and age was probably incomplete. With the log fraction
-    collected :math:`c \sim N(\mu_c, \sigma_c^2)` and the observed log ratio of creatinine
-    to its expectation :math:`\rho = c + \epsilon`, :math:`\epsilon \sim N(0, \sigma_r^2)`
-    (muscle mass), the collection's fraction is estimated by its normal posterior
-    :math:`\hat c = \mu_c + w(\rho - \mu_c)`, :math:`w = \sigma_c^2 / (\sigma_c^2 +
-    \sigma_r^2)`, with variance :math:`(1 - w)\sigma_c^2`. Without creatinine,
-    :math:`\hat c = \mu_c` and the variance is :math:`\sigma_c^2`.
+    expected for the subject's sex and age was probably incomplete. The log fraction
+    collected on occasion :math:`j` is :math:`c_j \sim N(\mu_c, \sigma_c^2)`, independent
+    between collections; the subject's creatinine excretion deviates from its expectation by
+    :math:`\epsilon \sim N(0, \sigma_r^2)` (muscle mass), **the same on every occasion**. The
+    observed log ratio of creatinine to its expectation is :math:`\rho_j = c_j + \epsilon`.
+
+    Given the :math:`k` ratios of a subject, the fractions' joint normal posterior is exact:
+    differences between collections are known (:math:`c_j - c_i = \rho_j - \rho_i`), and only
+    their common offset is uncertain,
+
+    .. math::
+        \hat c_j = \rho_j - a(\bar\rho - \mu_c), \quad a = \frac{k\sigma_r^2}{\sigma_c^2
+        + k\sigma_r^2}, \quad \operatorname{Cov}(c \mid \rho) = v\,\mathbf{1}\mathbf{1}^\top,
+        \quad v = \frac{\sigma_c^2\sigma_r^2}{\sigma_c^2 + k\sigma_r^2}.
+
+    A collection without creatinine keeps :math:`\hat c = \mu_c` and its own variance
+    :math:`\sigma_c^2`. Treating the collections' errors as independent (each with the
+    one-collection variance) would put the shared muscle-mass error into the readings'
+    within-person spread and understate the error of their mean.
 
     Returns
     -------
-    tuple of numpy.ndarray
-        :math:`\hat c` and its variance, ``(subject, occasion)``.
+    Completeness
+        :math:`\hat c` ``(subject, occasion)``, the shared variance :math:`v` per subject, the
+        mask of collections with creatinine and :math:`\sigma_c^2`.
     """
     value = {name: config.priors[name].center() for name in config.priors}
     male = np.where(ds["sex"].values == "M", 1.0, np.where(ds["sex"].values == "F", 0.0, 0.5))
@@ -210,13 +223,45 @@ def urine_completeness(ds: xr.Dataset, config: ModelConfig) -> tuple[np.ndarray,
     decades = np.where(np.isfinite(age), (age - float(value["age_ref"])) / 10.0, 0.0)
     expected = log_ref + float(value["urine_creatinine_age_slope"]) * decades
     mean, sd = float(value["urine_completeness_mean"]), float(value["urine_completeness_sd"])
-    weight = sd**2 / (sd**2 + float(value["urine_creatinine_sd"]) ** 2)
+    muscle_var = float(value["urine_creatinine_sd"]) ** 2
     creatinine = ds["urine_creatinine"].values
-    ratio = np.log(np.maximum(creatinine, 0.1)) - expected[:, None]
     known = np.isfinite(creatinine)
-    estimate = np.where(known, mean + weight * (ratio - mean), mean)
-    variance = np.where(known, (1.0 - weight) * sd**2, sd**2)
-    return estimate, variance
+    ratio = np.log(np.maximum(np.where(known, creatinine, 1.0), 0.1)) - expected[:, None]
+    k = known.sum(axis=1)
+    mean_ratio = np.where(known, ratio, 0.0).sum(axis=1) / np.maximum(k, 1)
+    pull = k * muscle_var / (sd**2 + k * muscle_var)
+    estimate = np.where(known, ratio - (pull * (mean_ratio - mean))[:, None], mean)
+    shared = np.where(k > 0, sd**2 * muscle_var / (sd**2 + k * muscle_var), 0.0)
+    return Completeness(estimate, shared, known, sd**2)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    r"""The estimated log fraction collected and its error (:func:`urine_completeness`).
+
+    Attributes
+    ----------
+    estimate : numpy.ndarray
+        :math:`\hat c`, ``(subject, occasion)``, log(fraction collected).
+    shared_var : numpy.ndarray
+        Variance of the error common to a subject's collections with creatinine, ``subject``.
+    known : numpy.ndarray
+        Collections with a creatinine, ``(subject, occasion)``.
+    unknown_var : float
+        Variance of the error of a collection without creatinine (independent).
+    """
+
+    estimate: np.ndarray
+    shared_var: np.ndarray
+    known: np.ndarray
+    unknown_var: float
+
+    def mean_error_sd(self, have: np.ndarray) -> np.ndarray:
+        r"""SD of the error of the mean of :math:`\hat c` over the collections in ``have``."""
+        n = np.maximum(have.sum(axis=1), 1)
+        m = (have & self.known).sum(axis=1)
+        variance = m**2 * self.shared_var + (have & ~self.known).sum(axis=1) * self.unknown_var
+        return np.sqrt(variance) / n
 
 
 def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
@@ -230,7 +275,7 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
         Supplies the reference age, eGFR and albumin.
     """
     cov, sites = subject_covariates(ds, config)
-    completeness, completeness_var = urine_completeness(ds, config)
+    completeness = urine_completeness(ds, config)
     readings, summaries = {}, {}
     for measurement in MEASUREMENTS:
         extra, gap, applied = None, None, 0.0
@@ -241,10 +286,8 @@ def build_design(ds: xr.Dataset, config: ModelConfig) -> Design:
         transformed = to_model_scale(measurement, values)
         if measurement.column in ("urine_mg", "urine_ca"):
             # what a complete collection would have held, and the uncertainty of that
-            transformed = transformed - completeness
-            have = np.isfinite(transformed)
-            count = np.maximum(have.sum(axis=1), 1)
-            extra = np.sqrt(np.where(have, completeness_var, 0.0).sum(axis=1)) / count
+            transformed = transformed - completeness.estimate
+            extra = completeness.mean_error_sd(np.isfinite(transformed))
         readings[measurement.column] = transformed
         summary: Summary = summarise(transformed, extra, gap, applied)
         if len(summary.subject):

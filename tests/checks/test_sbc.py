@@ -5,7 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 
-from camg_bayes.checks.sbc import rank_of, simulation_seed, thin_evenly, uniformity
+from camg_bayes.checks.sbc import (
+    rank_of,
+    simulation_seed,
+    summary_table,
+    thin_evenly,
+    uniformity,
+)
 from camg_bayes.cli import main
 
 
@@ -30,6 +36,20 @@ def test_uniform_ranks_pass_and_biased_ranks_fail():
     assert not uniformity(np.clip(uniform + 25, 0, 99), 99, prob=0.95, rng=rng)["passed"]
 
 
+def test_family_wise_test_separates_chance_from_bias():
+    """Of 40 calibrated quantities a few leave their 95 % band by chance; none fail at the
+    Bonferroni level. A posterior biased by a fifth of the rank range fails both."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({f"q{i}": rng.integers(0, 100, 200) for i in range(40)})
+    frame["biased"] = np.clip(rng.integers(0, 100, 200) + 20, 0, 99)
+    table, _ = summary_table(frame, np.array([]), 99, prob=0.95, seed=4)
+    calibrated = table.drop(index="biased")
+    assert calibrated["passed_familywise"].all()
+    assert (calibrated["mean_rank_z"].abs() < 3.5).all()
+    assert not table.loc["biased", "passed"] and not table.loc["biased", "passed_familywise"]
+    assert table.loc["biased", "mean_rank_z"] > 5
+
+
 def test_sbc_on_a_local_dask_cluster(tmp_path, capsys):
     """Two real simulations, each fitted in its own single-threaded worker process."""
     argv = ["sbc", "--simulations", "2", "--subjects", "25", "--out", str(tmp_path)]
@@ -37,6 +57,7 @@ def test_sbc_on_a_local_dask_cluster(tmp_path, capsys):
     code = main(argv)
     printed = capsys.readouterr().out
     assert code in (0, 1), printed  # 1: a quantity failed (two simulations prove nothing)
+    assert "expected by chance" in printed and "family-wise" in printed
     saved = json.loads((tmp_path / "sbc_ranks.json").read_text())
     records = saved["records"]
     assert [r["index"] for r in records] == [0, 1]
@@ -49,5 +70,7 @@ def test_sbc_on_a_local_dask_cluster(tmp_path, capsys):
         assert "mg_status_ref[0]" in record["ranks"] and "mg_ca_competition" in record["ranks"]
         assert sum(k.startswith("serum_mg_true[") for k in record["ranks"]) == 5
     table = pd.read_csv(tmp_path / "sbc_table.csv")
-    assert {"quantity", "n", "mean_rank", "passed"} <= set(table.columns)
+    assert {"quantity", "n", "mean_rank", "mean_rank_z", "passed", "passed_familywise"} <= set(
+        table.columns
+    )
     assert (tmp_path / "sbc_ecdf.png").read_bytes()[:4] == b"\x89PNG"

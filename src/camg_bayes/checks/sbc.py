@@ -29,10 +29,11 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from arviz_stats.ecdf_utils import ecdf_pit
+from arviz_stats.ecdf_utils import compute_ecdf, ecdf_pit
 
 from camg_bayes import seeds
 from camg_bayes.fitting.settings import SamplerSettings
@@ -45,6 +46,8 @@ RANKED_SUBJECTS = 5
 SBC_SAMPLER = SamplerSettings(draws=250, tune=400, chains=2)
 #: Simulations of the uniform ECDF behind the simultaneous bands.
 BAND_SIMULATIONS = 2000
+#: The same for the family-wise band, whose level (about 0.999) needs more of them.
+FAMILY_BAND_SIMULATIONS = 20000
 
 
 @dataclass(frozen=True)
@@ -178,15 +181,19 @@ def rank_frame(records: list[dict]) -> pd.DataFrame:
     return population, pooled[np.isfinite(pooled)].astype(int)
 
 
-def uniformity(ranks: np.ndarray, rank_draws: int, *, prob: float, rng) -> dict:
+def uniformity(
+    ranks: np.ndarray, rank_draws: int, *, prob: float, rng, simulations: int = BAND_SIMULATIONS
+) -> dict:
     """Rank ECDF and its simultaneous ``prob`` band; ``passed`` if the ECDF stays inside.
 
     Ranks 0..L are spread uniformly within their bins (a randomised PIT), so that the
-    continuous uniformity test applies (Säilynoja et al. 2022).
+    continuous uniformity test applies (Säilynoja et al. 2022). The band depends only on the
+    number of ranks and ``prob``, so it is simulated once per pair (:func:`_band`).
     """
     ranks = np.asarray(ranks, dtype=float)
     pit = (ranks + rng.uniform(size=len(ranks))) / (rank_draws + 1)
-    z, ecdf, lower, upper = ecdf_pit(pit, prob, BAND_SIMULATIONS, rng=rng)
+    z, lower, upper = _band(len(pit), prob, simulations)
+    ecdf = np.concatenate(([0.0], compute_ecdf(pit, z[1:-1]), [1.0]))
     inside = (ecdf >= lower - 1e-12) & (ecdf <= upper + 1e-12)
     return {
         "z": z,
@@ -198,25 +205,49 @@ def uniformity(ranks: np.ndarray, rank_draws: int, *, prob: float, rng) -> dict:
     }
 
 
+@lru_cache(maxsize=64)
+def _band(n: int, prob: float, simulations: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluation points and the simultaneous ``prob`` band of the ECDF of ``n`` uniforms."""
+    rng = np.random.default_rng([n, round(prob * 1e6), simulations])
+    z, _, lower, upper = ecdf_pit(np.linspace(0.0, 1.0, n), prob, simulations, rng=rng)
+    return z, lower, upper
+
+
 def summary_table(
     population: pd.DataFrame, subjects: np.ndarray, rank_draws: int, *, prob: float, seed: int
 ) -> tuple[pd.DataFrame, dict]:
-    """Per quantity: simulations, mean rank / L, the ECDF test; and the curves for plots."""
+    r"""Per quantity: simulations, mean rank / L, the ECDF tests; and the curves for plots.
+
+    With :math:`m` quantities each tested at level :math:`1 - \alpha`, about
+    :math:`m\alpha` fail by chance alone even when the fit is calibrated (2.7 of 53 at 95 %).
+    Two columns separate chance from bias: ``mean_rank_z``, the mean rank's distance from
+    1/2 in standard errors (:math:`\sqrt{1/(12n)}` for uniform ranks), and
+    ``passed_familywise``, the ECDF test at the Bonferroni level :math:`1 - \alpha/m`, at
+    which a calibrated fit fails any quantity with probability at most :math:`\alpha`.
+    """
     rng = seeds.generator(seed, "sbc_bands")
     columns = {name: population[name].dropna().to_numpy() for name in population.columns}
     if len(subjects):
         columns["serum_mg_true (subjects pooled)"] = subjects
+    family_prob = 1.0 - (1.0 - prob) / max(len(columns), 1)
     rows, curves = {}, {}
     for name, ranks in columns.items():
         test = uniformity(ranks, rank_draws, prob=prob, rng=rng)
+        family = uniformity(
+            ranks, rank_draws, prob=family_prob, rng=rng, simulations=FAMILY_BAND_SIMULATIONS
+        )
         curves[name] = test
+        pit = (np.asarray(ranks, float) + 0.5) / (rank_draws + 1)
         rows[name] = {
             "n": len(ranks),
             "mean_rank": float(np.mean(ranks) / rank_draws),
+            "mean_rank_z": float((pit.mean() - 0.5) / np.sqrt(1.0 / (12.0 * len(pit)))),
             "max_ecdf_deviation": test["max_deviation"],
             "passed": test["passed"],
+            "passed_familywise": family["passed"],
         }
-    return pd.DataFrame(rows).T.astype({"n": int, "passed": bool}), curves
+    table = pd.DataFrame(rows).T.astype({"n": int, "passed": bool, "passed_familywise": bool})
+    return table, curves
 
 
 def run_sbc(

@@ -339,10 +339,10 @@ def _t_normal_convolution(resid, persistent, within_var, nu: float):
     weights = np.exp(log_w)
     if not any(isinstance(a, Variable) for a in (resid, persistent, within_var)):
         # numpy: node by node, so draws x subjects arrays are never multiplied by 25
-        density = 0.0
+        density, half_square = 0.0, -0.5 * resid**2
         for lam, weight in zip(precision, weights, strict=True):
-            var = persistent + within_var / lam
-            density = density + weight * np.exp(-0.5 * resid**2 / var) / np.sqrt(var)
+            inverse = 1.0 / (persistent + within_var / lam)
+            density = density + weight * np.exp(half_square * inverse) * np.sqrt(inverse)
     else:
         # pytensor: one node axis, a graph small enough to compile quickly
         var = pt.shape_padright(persistent) + pt.shape_padright(within_var) / precision

@@ -104,8 +104,8 @@ def markdown(folder: Path, path: Path, seconds: float) -> None:
             else []
         ),
         f"A quantity passes when its rank ECDF stays inside the {meta['band_prob']:.0%} "
-        "simultaneous band (Säilynoja et al. 2022). Plot: `benchmarks/results/sbc/sbc_ecdf.png`; "
-        "ranks: `benchmarks/results/sbc/sbc_ranks.json`.",
+        f"simultaneous band (Säilynoja et al. 2022). Plot: `{_shown(folder)}/sbc_ecdf.png`; "
+        f"ranks: `{_shown(folder)}/sbc_ranks.json`.",
         "",
         f"Fits with divergences: {meta['divergent_fits']} of {meta['fitted']}.",
         "",
@@ -126,6 +126,13 @@ def markdown(folder: Path, path: Path, seconds: float) -> None:
             f"| {'yes' if row.passed_familywise else '**no**'} |"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _shown(folder: Path) -> str:
+    """``folder`` relative to the repository when it is inside it."""
+    folder = folder.resolve()
+    root = RESULTS.parent.parent
+    return str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
 
 
 def _batch(run_sbc, settings, client, first: int, size: int) -> list[dict]:

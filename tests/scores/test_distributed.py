@@ -1,5 +1,7 @@
 """Scoring and fitting on a real Dask LocalCluster (worker processes, one thread each)."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::camg_bayes.cohort.CohortWarning
 def client():
     with cluster(workers=2) as c:
         yield c
+
+
+def test_workers_are_single_threaded_and_keep_glibc_adaptive(client):
+    """One thread for BLAS and XLA; no MALLOC_TRIM_THRESHOLD_ (it made scoring 4x slower)."""
+    env = client.run(
+        lambda: {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")}
+    )
+    assert len(env) == 2
+    for worker in env.values():
+        assert worker == {"OMP_NUM_THREADS": "1", "MALLOC_TRIM_THRESHOLD_": None}
 
 
 def test_chunks_on_workers_agree_with_one_process(short_fit, client):

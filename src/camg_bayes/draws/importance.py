@@ -10,7 +10,7 @@ proposal:
 
 * **new subjects** (:func:`new_subjects`): :class:`Whitened`, the sampler's own
   coordinates (the subject's conditional posterior under a linear-Gaussian approximation
-  of its readings, at each draw), adapted by a one-sample pilot, with a wide and a prior
+  of its readings, at each draw), adapted by a pilot at 250 draws, with a wide and a prior
   component. Normalising the weights jointly over all :math:`(\theta_s, x)` pairs gives
   the subject's posterior (and conditions :math:`\theta` on the subject, a negligible
   update for one subject in a large cohort);

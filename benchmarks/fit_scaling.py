@@ -10,6 +10,7 @@ Usage::
 
     python benchmarks/fit_scaling.py                 # N = 500, 1000, 2000, 5000
     python benchmarks/fit_scaling.py --sizes 1000 10000 --adaptation diag low_rank
+    python benchmarks/fit_scaling.py --sizes 10000 --keep /tmp/scaling   # keep the fits
 
 Columns: ``adaptation`` (nutpie's mass matrix), ``compile_s`` (model build and JAX
 compilation), ``sampling_s`` (warm-up and draws), ``total_s`` (with the per-subject
@@ -34,8 +35,12 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_one(n: int, adaptation: str = "diag") -> dict:
-    """Simulate and fit one cohort of ``n`` subjects in this process, with ``fit()``."""
+def run_one(n: int, adaptation: str = "diag", keep: Path | None = None) -> dict:
+    """Simulate and fit one cohort of ``n`` subjects in this process, with ``fit()``.
+
+    With ``keep`` (a folder), the cohort and the fit file are kept there as
+    ``cohort_N.csv`` and ``fit_N_ADAPTATION.nc``.
+    """
     import tempfile
 
     import numpy as np
@@ -44,7 +49,8 @@ def run_one(n: int, adaptation: str = "diag") -> dict:
     from camg_bayes.checks.diagnostics import parameter_table
 
     warnings.simplefilter("ignore", CohortWarning)
-    ds = read_cohort(simulate(n, random_seed=1000 + n).cohort)
+    cohort = simulate(n, random_seed=1000 + n).cohort
+    ds = read_cohort(cohort)
     start = time.perf_counter()
     result = fit(ds, random_seed=n, adaptation=adaptation)
     total_s = time.perf_counter() - start
@@ -53,8 +59,13 @@ def run_one(n: int, adaptation: str = "diag") -> dict:
     table = parameter_table(result.posterior, result.population_names)
     population = sum(int(np.prod(result.posterior[v].shape[2:])) for v in result.population_names)
     latents = result.tree["subject_draws"].sizes["latent"]
-    with tempfile.TemporaryDirectory() as folder:
-        size_mb = result.save(Path(folder) / "fit.nc").stat().st_size / 1e6
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        cohort.to_csv(keep / f"cohort_{n}.csv", index=False)
+        size_mb = result.save(keep / f"fit_{n}_{adaptation}.nc").stat().st_size / 1e6
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            size_mb = result.save(Path(folder) / "fit.nc").stat().st_size / 1e6
     return {
         "n_subjects": n,
         "adaptation": adaptation,
@@ -79,10 +90,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
     parser.add_argument("--adaptation", nargs="+", default=["diag"], help="diag, low_rank")
+    parser.add_argument("--keep", type=Path, help="keep each cohort and fit file in this folder")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.adaptation[0])))
+        print(json.dumps(run_one(args.one, args.adaptation[0], args.keep)))
         return
     import pandas as pd
 
@@ -90,6 +102,7 @@ def main() -> None:
     for n in args.sizes:
         for adaptation in args.adaptation:
             command = [sys.executable, __file__, "--one", str(n), "--adaptation", adaptation]
+            command += ["--keep", str(args.keep)] if args.keep else []
             out = subprocess.run(command, capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(rows[-1], flush=True)

@@ -15,8 +15,10 @@ Columns of ``benchmarks/results/robustness.md``: the world; whether every conver
 check passes (and the failures); Brier score over the optimum's; the same for the
 literature prior alone; AUC of the fit (of the optimum); the share of 90 % intervals of
 true serum Mg that hold the truth; the calibration gap (the largest |observed rate - mean
-predicted| over deciles of the fitted probability); prevalence and mean p_deficient; the
-fit's wall time.
+predicted| over deciles of the fitted probability), with the optimum's and the 95th
+percentile of the gap of a perfectly calibrated predictor with the fitted probabilities
+(binomial noise alone); the logistic calibration slope (1 if calibrated); prevalence and
+mean p_deficient; the fit's wall time.
 """
 
 from __future__ import annotations
@@ -49,6 +51,37 @@ def calibration_gap(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     """Largest |observed rate - mean predicted| over deciles of p."""
     groups = np.array_split(np.argsort(p, kind="stable"), bins)
     return float(max(abs(y[g].mean() - p[g].mean()) for g in groups))
+
+
+def calibration_gap_null(p: np.ndarray, *, reps: int = 2000, seed: int = 0) -> float:
+    """95th percentile of :func:`calibration_gap` for outcomes drawn from ``p`` itself.
+
+    What binomial noise alone gives a perfectly calibrated predictor with these
+    probabilities: at 1,000 people, deciles of 100 put it near 0.1.
+    """
+    rng = np.random.default_rng(seed)
+    gaps = [calibration_gap(p, rng.random(len(p)) < p) for _ in range(reps)]
+    return float(np.quantile(gaps, 0.95))
+
+
+def calibration_slope(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Intercept and slope of the logistic recalibration of ``y`` on logit(p) (Cox 1958).
+
+    A calibrated predictor has (0, 1); a slope above 1 means probabilities too close to the
+    middle (under-confident), below 1 too extreme.
+    """
+    from scipy.optimize import minimize
+
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    x = np.log(clipped / (1 - clipped))
+    yy = y.astype(float)
+
+    def nll(theta):
+        eta = theta[0] + theta[1] * x
+        return -(yy * eta - np.logaddexp(0.0, eta)).sum()
+
+    intercept, slope = minimize(nll, [0.0, 1.0]).x
+    return float(intercept), float(slope)
 
 
 def run_world(name: str, n: int, seed: int, out: Path) -> dict:
@@ -103,6 +136,9 @@ def run_world(name: str, n: int, seed: int, out: Path) -> dict:
         "coverage_90": float(inside.mean()),
         "calibration_gap": calibration_gap(p, y),
         "calibration_gap_optimal": calibration_gap(optimal, y),
+        "calibration_gap_null95": calibration_gap_null(p),
+        "calibration_slope": calibration_slope(p, y)[1],
+        "calibration_slope_optimal": calibration_slope(optimal, y)[1],
         "prevalence": float(y.mean()),
         "mean_p": float(p.mean()),
         "max_rhat": float(check.table["r_hat"].max()),
@@ -126,7 +162,8 @@ def table(rows: list[dict]) -> str:
         "prior-only Brier ÷ optimal",
         "AUC (optimal)",
         "90 % coverage",
-        "calibration gap (optimal)",
+        "calibration gap (optimal; 95 % if calibrated)",
+        "calibration slope (optimal)",
         "prevalence / mean p",
         "fit",
     ]
@@ -145,7 +182,9 @@ def table(rows: list[dict]) -> str:
             f"{r['prior_brier_ratio']:.3f}",
             f"{r['auc']:.3f} ({r['auc_optimal']:.3f})",
             f"{r['coverage_90']:.3f}",
-            f"{r['calibration_gap']:.3f} ({r['calibration_gap_optimal']:.3f})",
+            f"{r['calibration_gap']:.3f} ({r['calibration_gap_optimal']:.3f}; "
+            f"{r['calibration_gap_null95']:.3f})",
+            f"{r['calibration_slope']:.2f} ({r['calibration_slope_optimal']:.2f})",
             f"{r['prevalence']:.3f} / {r['mean_p']:.3f}",
             f"{r['fit_s']:.0f} s",
         ]

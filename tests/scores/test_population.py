@@ -72,3 +72,21 @@ def test_cli_mismatch_is_one_line_exit_2(fitted, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
     assert "urine_mg" in err and not (tmp_path / "s.csv").exists()
+
+
+def test_only_a_known_subject_with_the_same_readings_uses_its_posterior_draws(short_fit):
+    """Same identifier and readings: the fit's draws; a changed reading: scored as new."""
+    cohort, path = short_fit
+    fit = Fit.load(path)
+    frame = pd.read_csv(cohort)
+    ids = frame["subject_id"].unique()[:3]
+    part = frame[frame["subject_id"].isin(ids)].copy()
+    changed = (part["subject_id"] == ids[1]) & part["serum_mg"].notna()
+    assert changed.any()
+    part.loc[changed, "serum_mg"] += 0.05
+    new = frame[frame["subject_id"] == ids[2]].assign(subject_id="not_in_the_fit")
+    table = score(pd.concat([part, new]), fit, n_draws=100, random_seed=1)
+    method = dict(zip(table["subject_id"].astype(str), table["method"], strict=True))
+    assert method[str(ids[0])] == method[str(ids[2])] == "posterior draws"
+    assert method[str(ids[1])] != "posterior draws"
+    assert method["not_in_the_fit"] != "posterior draws"

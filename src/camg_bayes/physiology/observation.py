@@ -338,11 +338,21 @@ def _t_normal_convolution(resid, persistent, within_var, nu: float):
     precision, log_w = t_mixture_rule(nu)
     weights = np.exp(log_w)
     if not any(isinstance(a, Variable) for a in (resid, persistent, within_var)):
-        # numpy: node by node, so draws x subjects arrays are never multiplied by 25
-        density, half_square = 0.0, -0.5 * resid**2
+        # numpy: node by node, so draws x subjects arrays are never multiplied by 25, in
+        # place, so that the 25 nodes allocate nothing
+        shape = np.broadcast_shapes(np.shape(resid), np.shape(persistent), np.shape(within_var))
+        half_square = -0.5 * resid**2
+        inverse, term, density = np.empty(shape), np.empty(shape), np.zeros(shape)
         for lam, weight in zip(precision, weights, strict=True):
-            inverse = 1.0 / (persistent + within_var / lam)
-            density = density + weight * np.exp(half_square * inverse) * np.sqrt(inverse)
+            np.divide(within_var, lam, out=inverse)
+            inverse += persistent
+            np.reciprocal(inverse, out=inverse)
+            np.multiply(half_square, inverse, out=term)
+            np.exp(term, out=term)
+            np.sqrt(inverse, out=inverse)
+            term *= inverse
+            term *= weight
+            density += term
     else:
         # pytensor: one node axis, a graph small enough to compile quickly
         var = pt.shape_padright(persistent) + pt.shape_padright(within_var) / precision

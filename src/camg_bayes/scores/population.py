@@ -47,8 +47,14 @@ def fitted_subjects(ds: xr.Dataset, fit: Fit | None) -> dict[str, int]:
     if fit is None or not fit.has_data:
         return {}
     stored = fit.cohort
-    known, mine = subject_hashes(stored), subject_hashes(ds)
     position = {s: i for i, s in enumerate(stored["subject"].values.astype(str))}
+    # only identifiers the fit knows are hashed: a cohort of new people costs no hashing
+    ids = ds["subject"].values.astype(str)
+    mine_at = [k for k, s in enumerate(ids) if s in position]
+    if not mine_at:
+        return {}
+    known = subject_hashes(stored.isel(subject=[position[ids[k]] for k in mine_at]))
+    mine = subject_hashes(ds.isel(subject=mine_at))
     return {s: position[s] for s, h in mine.items() if known.get(s) == h}
 
 

@@ -76,9 +76,14 @@ def parse_headers(table: Table) -> dict[str, tuple[str, str | None]]:
 
 
 def as_text(series: pd.Series) -> pd.Series:
-    """Return values as stripped strings, with missing values as ''."""
+    """Return values as stripped strings (object dtype), with missing values as ''."""
     text = series.astype(object).where(series.notna(), "")
-    return text.map(lambda v: "" if v is None else str(v).strip())
+    return pd.Series(text.astype(str).str.strip().to_numpy(dtype=object), index=series.index)
+
+
+def _missing(texts: pd.Series) -> np.ndarray:
+    """Where a text is a missing-value token (``MISSING_TOKENS``, any case)."""
+    return texts.str.lower().isin(MISSING_TOKENS).to_numpy()
 
 
 def parse_numeric(table: Table, raw: str, column: str) -> np.ndarray:
@@ -89,27 +94,12 @@ def parse_numeric(table: Table, raw: str, column: str) -> np.ndarray:
         texts = None
     else:
         texts = as_text(series)
-        values = np.full(len(texts), np.nan)
-        for i, text in enumerate(texts):
-            if text.lower() in MISSING_TOKENS:
-                continue
-            try:
-                values[i] = float(text)
-            except ValueError:
-                hint = (
-                    "enter a number in the column's unit, or leave the cell empty if not measured"
-                )
-                if text[:1] in "<>":
-                    hint = (
-                        "censored values are not supported; enter a number or leave the cell empty"
-                    )
-                raise CohortError(
-                    f"'{text}' is not a number",
-                    source=table.source,
-                    column=raw,
-                    fix=hint,
-                    **table.where(i),
-                ) from None
+        missing = _missing(texts)
+        try:  # all at once (Python's own float parsing); row by row only to name a bad cell
+            values = np.where(missing, "nan", texts.to_numpy(dtype=object)).astype(float)
+            values[missing] = np.nan
+        except ValueError:
+            values = _parse_each(table, raw, texts)
     table.refuse(
         raw, np.isinf(values), "infinite value", "enter a finite number or leave the cell empty"
     )
@@ -119,6 +109,28 @@ def parse_numeric(table: Table, raw: str, column: str) -> np.ndarray:
         lambda i: f"negative value {values[i] if texts is None else texts.iloc[i]}",
         "concentrations, amounts and ages cannot be negative; correct the value",
     )
+    return values
+
+
+def _parse_each(table: Table, raw: str, texts: pd.Series) -> np.ndarray:
+    """Parse ``texts`` one by one; the first that is not a number is refused with its row."""
+    values = np.full(len(texts), np.nan)
+    for i, text in enumerate(texts):
+        if text.lower() in MISSING_TOKENS:
+            continue
+        try:
+            values[i] = float(text)
+        except ValueError:
+            hint = "enter a number in the column's unit, or leave the cell empty if not measured"
+            if text[:1] in "<>":
+                hint = "censored values are not supported; enter a number or leave the cell empty"
+            raise CohortError(
+                f"'{text}' is not a number",
+                source=table.source,
+                column=raw,
+                fix=hint,
+                **table.where(i),
+            ) from None
     return values
 
 
@@ -230,23 +242,21 @@ def parse_occasion(table: Table, raw: str | None) -> np.ndarray:
 def parse_categorical(table: Table, raw: str, allowed: dict[str, str], what: str) -> np.ndarray:
     """Map spellings to canonical values (``allowed``); missing tokens become ""."""
     texts = as_text(table.frame[raw])
-    out = np.empty(len(texts), dtype=object)
-    for i, text in enumerate(texts):
-        key = text.lower()
-        if key in MISSING_TOKENS:
-            out[i] = ""
-        elif key in allowed:
-            out[i] = allowed[key]
-        else:
-            choices = sorted(set(allowed.values()))
-            raise CohortError(
-                f"unknown {what} '{text}'",
-                source=table.source,
-                column=raw,
-                fix=f"use one of {', '.join(choices)} or leave the cell empty",
-                **table.where(i),
-            )
-    return out
+    keys = texts.str.lower()
+    missing = keys.isin(MISSING_TOKENS).to_numpy()
+    mapped = keys.map(allowed).to_numpy(dtype=object)
+    unknown = np.flatnonzero(~missing & pd.isna(mapped))
+    if unknown.size:
+        i = int(unknown[0])
+        choices = sorted(set(allowed.values()))
+        raise CohortError(
+            f"unknown {what} '{texts.iloc[i]}'",
+            source=table.source,
+            column=raw,
+            fix=f"use one of {', '.join(choices)} or leave the cell empty",
+            **table.where(i),
+        )
+    return np.where(missing, "", mapped).astype(object)
 
 
 SEX = schema.CATEGORIES["sex"]

@@ -47,15 +47,22 @@ SCALE, DEFENSIVE = 2.0, 0.1
 RIDGE = 1e-3
 
 
-def mvn_logpdf(u: np.ndarray, mean: np.ndarray, chol: np.ndarray) -> np.ndarray:
+def mvn_logpdf(u: np.ndarray, mean, chol) -> np.ndarray:
     """Log density of ``u`` ``(..., J, d)`` under N(mean_j, chol_j chol_jᵀ), ``(..., J)``.
 
-    ``mean`` is ``(J, d)`` or ``(d,)``; ``chol`` ``(J, d, d)`` or ``(d, d)``.
+    ``mean`` is ``(J, d)``, ``(d,)`` or None (zero); ``chol`` ``(J, d, d)``, ``(d, d)`` or a
+    scalar ``c`` (the covariance ``c² I``, without a matrix product).
     """
-    inverse = np.linalg.inv(chol)
-    z = _apply(inverse, u - mean)
-    log_det = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
-    return -0.5 * (z**2).sum(-1) - log_det - 0.5 * u.shape[-1] * np.log(2 * np.pi)
+    d = u.shape[-1]
+    centred = u if mean is None else u - mean
+    if np.ndim(chol) == 0:
+        square = np.einsum("...i,...i->...", centred, centred) / chol**2
+        log_det = d * np.log(chol)
+    else:
+        z = _apply(np.linalg.inv(chol), centred)
+        square = np.einsum("...i,...i->...", z, z)
+        log_det = np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(-1)
+    return -0.5 * square - log_det - 0.5 * d * np.log(2 * np.pi)
 
 
 def _apply(matrix: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -165,15 +172,10 @@ class Whitened:
                 part.broadcast(), part.covariates(design), part.prior_latents(design, rng), data
             )
         latent, log_jac = latents_from_coordinates(theta, cov, zeta, data)
-        identity, origin = np.eye(N_LATENT), np.zeros(N_LATENT)
         log_zeta = np.logaddexp(
             np.log(1.0 - self.wide - self.prior)
-            + mvn_logpdf(
-                zeta,
-                origin if self.mean is None else self.mean,
-                identity if self.chol is None else self.chol,
-            ),
-            np.log(self.wide) + mvn_logpdf(zeta, origin, self.scale * identity),
+            + mvn_logpdf(zeta, self.mean, 1.0 if self.chol is None else self.chol),
+            np.log(self.wide) + mvn_logpdf(zeta, None, self.scale),
         )
         log_prior = draws.prior_logpdf(design, latent)
         log_q = np.logaddexp(log_zeta - log_jac, np.log(self.prior) + log_prior)

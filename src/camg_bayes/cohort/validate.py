@@ -97,7 +97,6 @@ def parse_numeric(table: Table, raw: str, column: str) -> np.ndarray:
         missing = _missing(texts)
         try:  # all at once (Python's own float parsing); row by row only to name a bad cell
             values = np.where(missing, "nan", texts.to_numpy(dtype=object)).astype(float)
-            values[missing] = np.nan
         except ValueError:
             values = _parse_each(table, raw, texts)
     table.refuse(
@@ -242,9 +241,8 @@ def parse_occasion(table: Table, raw: str | None) -> np.ndarray:
 def parse_categorical(table: Table, raw: str, allowed: dict[str, str], what: str) -> np.ndarray:
     """Map spellings to canonical values (``allowed``); missing tokens become ""."""
     texts = as_text(table.frame[raw])
-    keys = texts.str.lower()
-    missing = keys.isin(MISSING_TOKENS).to_numpy()
-    mapped = keys.map(allowed).to_numpy(dtype=object)
+    missing = _missing(texts)
+    mapped = texts.str.lower().map(allowed).to_numpy(dtype=object)
     unknown = np.flatnonzero(~missing & pd.isna(mapped))
     if unknown.size:
         i = int(unknown[0])

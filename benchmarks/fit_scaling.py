@@ -10,9 +10,16 @@ Usage::
 
     python benchmarks/fit_scaling.py                 # N = 500, 1000, 2000, 5000
     python benchmarks/fit_scaling.py --sizes 1000 10000 --adaptation diag low_rank
+    python benchmarks/fit_scaling.py --sizes 1000 --samplers nutpie pymc --out compare
     python benchmarks/fit_scaling.py --sizes 10000 --keep /tmp/scaling   # keep the fits
 
-Columns: ``adaptation`` (nutpie's mass matrix), ``compile_s`` (model build and JAX
+Configurations: ``--samplers`` (``nutpie``, the default, or ``pymc``: PyMC's own NUTS on
+the same model, starting values and settings, through ``fit(..., sampler="pymc")``) times
+``--adaptation`` (nutpie's mass matrix). The table gives each configuration's ratios to
+the first at the same N (``time_ratio``: total time; ``ess_per_s_ratio``: min ESS per
+second).
+
+Columns: ``sampler``, ``adaptation`` (nutpie's mass matrix), ``compile_s`` (model build and JAX
 compilation), ``sampling_s`` (warm-up and draws), ``total_s`` (with the per-subject
 reduction and likelihoods), ``grads_per_draw`` (mean leapfrog steps per kept draw),
 ``min_ess_bulk`` and ``min_ess_tail`` over the population parameters, ``min_ess_per_s``
@@ -35,7 +42,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_one(n: int, adaptation: str = "diag", keep: Path | None = None) -> dict:
+def run_one(
+    n: int, adaptation: str = "diag", keep: Path | None = None, sampler: str = "nutpie"
+) -> dict:
     """Simulate and fit one cohort of ``n`` subjects in this process, with ``fit()``.
 
     With ``keep`` (a folder), the cohort and the fit file are kept there as
@@ -52,7 +61,7 @@ def run_one(n: int, adaptation: str = "diag", keep: Path | None = None) -> dict:
     cohort = simulate(n, random_seed=1000 + n).cohort
     ds = read_cohort(cohort)
     start = time.perf_counter()
-    result = fit(ds, random_seed=n, adaptation=adaptation)
+    result = fit(ds, random_seed=n, adaptation=adaptation, sampler=sampler)
     total_s = time.perf_counter() - start
     sample_s = float(result.attrs["sampling_time_s"])
     stats = result.tree["sample_stats"]
@@ -62,12 +71,14 @@ def run_one(n: int, adaptation: str = "diag", keep: Path | None = None) -> dict:
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         cohort.to_csv(keep / f"cohort_{n}.csv", index=False)
-        size_mb = result.save(keep / f"fit_{n}_{adaptation}.nc").stat().st_size / 1e6
+        name = f"fit_{n}_{sampler}_{adaptation}.nc"
+        size_mb = result.save(keep / name).stat().st_size / 1e6
     else:
         with tempfile.TemporaryDirectory() as folder:
             size_mb = result.save(Path(folder) / "fit.nc").stat().st_size / 1e6
     return {
         "n_subjects": n,
+        "sampler": sampler,
         "adaptation": adaptation,
         "draws": f"{DEFAULTS.chains} x ({DEFAULTS.tune} + {DEFAULTS.draws})",
         "compile_s": round(float(result.attrs["compile_time_s"]), 1),
@@ -90,31 +101,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 1000, 2000, 5000])
     parser.add_argument("--adaptation", nargs="+", default=["diag"], help="diag, low_rank")
+    parser.add_argument("--samplers", nargs="+", default=["nutpie"], help="nutpie, pymc")
+    parser.add_argument("--out", default="fit_scaling", help="results/OUT.csv and .md")
     parser.add_argument("--keep", type=Path, help="keep each cohort and fit file in this folder")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.adaptation[0], args.keep)))
+        print(json.dumps(run_one(args.one, args.adaptation[0], args.keep, args.samplers[0])))
         return
     import pandas as pd
 
     rows = []
     for n in args.sizes:
-        for adaptation in args.adaptation:
-            command = [sys.executable, __file__, "--one", str(n), "--adaptation", adaptation]
-            command += ["--keep", str(args.keep)] if args.keep else []
-            out = subprocess.run(command, capture_output=True, text=True, check=True)
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            print(rows[-1], flush=True)
+        first = None
+        for sampler in args.samplers:
+            for adaptation in args.adaptation:
+                command = [sys.executable, __file__, "--one", str(n)]
+                command += ["--adaptation", adaptation, "--samplers", sampler]
+                command += ["--keep", str(args.keep)] if args.keep else []
+                out = subprocess.run(command, capture_output=True, text=True, check=True)
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                first = first or row
+                row["time_ratio"] = round(row["total_s"] / first["total_s"], 2)
+                row["ess_per_s_ratio"] = round(row["min_ess_per_s"] / first["min_ess_per_s"], 3)
+                rows.append(row)
+                print(rows[-1], flush=True)
     frame = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
-    frame.to_csv(RESULTS / "fit_scaling.csv", index=False)
+    frame.to_csv(RESULTS / f"{args.out}.csv", index=False)
     header = (
         f"# Fit scaling\n\nMachine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"Python {platform.python_version()}; the defaults of `fit()` (4 chains on 2 cores, "
         f"nutpie with the JAX gradient). Written {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
     )
-    (RESULTS / "fit_scaling.md").write_text(header + markdown_table(frame) + "\n")
+    (RESULTS / f"{args.out}.md").write_text(header + markdown_table(frame) + "\n")
 
 
 def markdown_table(frame) -> str:

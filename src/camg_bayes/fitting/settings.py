@@ -36,6 +36,10 @@ class SamplerSettings:
     adaptation : str
         nutpie's mass-matrix adaptation: ``"diag"`` or ``"low_rank"`` (a diagonal plus
         low-rank matrix that learns the correlations among population parameters).
+    sampler : str
+        ``"nutpie"`` (the default) or ``"pymc"``: PyMC's own NUTS on the same model, same
+        starting values and settings (``backend`` and ``adaptation`` then do not apply);
+        kept for side-by-side benchmarks (``benchmarks/fit_scaling.py``).
     """
 
     draws: int = 1000
@@ -47,6 +51,7 @@ class SamplerSettings:
     cores: int | None = None
     backend: str = "jax"
     adaptation: str = "diag"
+    sampler: str = "nutpie"
 
 
 DEFAULTS = SamplerSettings()

@@ -83,9 +83,11 @@ def numerics(settings: SamplerSettings) -> dict:
 
     import jax
 
+    pymc = settings.sampler == "pymc"
     return {
-        "backend": settings.backend,
-        "gradient": "jax" if settings.backend == "jax" else "pytensor",
+        "sampler": settings.sampler,
+        "backend": "pytensor" if pymc else settings.backend,
+        "gradient": "jax" if settings.backend == "jax" and not pymc else "pytensor",
         "jax_enable_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
         "xla_flags": os.environ.get("XLA_FLAGS", ""),

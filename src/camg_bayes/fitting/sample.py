@@ -260,8 +260,11 @@ def _sample_pymc(model, design, config: ModelConfig, settings: SamplerSettings, 
     As with nutpie, only the subjects' coordinates are jittered between chains (by
     U(-1, 1), :func:`camg_bayes.model.start.jitter_variables`); PyMC's own jitter of every
     variable starts chains where the density is not finite. A diagonal mass matrix is
-    adapted and warm-up draws are discarded. Chains start in fresh processes
-    (``forkserver``): a fork after JAX has started its threads can deadlock.
+    adapted and warm-up draws are discarded. PyMC forks a process per chain; where JAX
+    has already started its threads (a nutpie fit earlier in the same process), JAX
+    warns that a fork may deadlock, so run the two in separate processes
+    (``benchmarks/fit_scaling.py`` does) or with ``cores=1``. ``forkserver`` would
+    avoid the fork but re-imports the caller's main script in every chain.
     """
     rng = np.random.default_rng(settings.random_seed)
     base = initial_values(design, config, random_seed=settings.random_seed)
@@ -281,7 +284,6 @@ def _sample_pymc(model, design, config: ModelConfig, settings: SamplerSettings, 
         max_treedepth=settings.max_treedepth,
         progressbar=progressbar,
         compute_convergence_checks=False,
-        mp_ctx="forkserver",
         model=model,
     )
     tree["posterior"].attrs.update(

@@ -31,6 +31,8 @@ def test_pymc_fit_has_the_same_layout(both):
     assert pymc_fit.tree["subject_summary"].sizes == nutpie_fit.tree["subject_summary"].sizes
     assert '"sampler": "pymc"' in pymc_fit.attrs["sampler_settings"]
     assert int(pymc_fit.tree["sample_stats"]["diverging"].sum()) == 0
+    checks = {c.name: c for c in cb.diagnose(pymc_fit).checks}
+    assert checks["treedepth"].value < 0.01  # PyMC's own max-depth flag is read
 
 
 def test_pymc_and_nutpie_agree_within_monte_carlo_error(both):

@@ -297,10 +297,9 @@ def _divergences(stats: xr.Dataset) -> Check:
 
 
 def _treedepth(stats: xr.Dataset) -> Check:
-    if "maxdepth_reached" in stats:
-        saturated = float(stats["maxdepth_reached"].mean())
-    else:  # pragma: no cover - samplers without the flag
-        saturated = float((stats["tree_depth"] >= stats["tree_depth"].max()).mean())
+    # nutpie's flag, or PyMC's (``fit(..., sampler="pymc")``)
+    flag = "maxdepth_reached" if "maxdepth_reached" in stats else "reached_max_treedepth"
+    saturated = float(stats[flag].mean())
     return Check(
         "treedepth",
         saturated < 0.01,

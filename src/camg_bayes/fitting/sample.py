@@ -213,8 +213,6 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
     """
     if settings.sampler == "pymc":
         return _sample_pymc(model, design, config, settings, progressbar)
-    if settings.sampler != "nutpie":
-        raise ValueError(f"sampler must be 'nutpie' or 'pymc', not {settings.sampler!r}")
     import nutpie
 
     compile_kwargs = {"backend": settings.backend}
@@ -268,7 +266,7 @@ def _sample_pymc(model, design, config: ModelConfig, settings: SamplerSettings, 
     """
     rng = np.random.default_rng(settings.random_seed)
     base = initial_values(design, config, random_seed=settings.random_seed)
-    shape = (design.n, model["latent_z"].type.shape[-1] or len(model.coords["latent"]))
+    shape = (design.n, len(model.coords["latent"]))
     initvals = [base | {"latent_z": rng.uniform(-1.0, 1.0, shape)} for _ in range(settings.chains)]
     start = time.perf_counter()
     tree = pm.sample(

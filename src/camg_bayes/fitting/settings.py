@@ -53,5 +53,9 @@ class SamplerSettings:
     adaptation: str = "diag"
     sampler: str = "nutpie"
 
+    def __post_init__(self) -> None:
+        if self.sampler not in ("nutpie", "pymc"):
+            raise ValueError(f"sampler must be 'nutpie' or 'pymc', not {self.sampler!r}")
+
 
 DEFAULTS = SamplerSettings()

@@ -39,25 +39,21 @@ def run(command: list[str]) -> float:
 
 def population_table(full, sub) -> pd.DataFrame:
     """Per population quantity: mean difference over the full SD, and 90 % width ratio."""
+    from camg_bayes.checks.diagnostics import element_labels
+
     rows = []
     for name in full.population_names:
-        a = full.posterior[name].stack(s=("chain", "draw"))
-        b = sub.posterior[name].stack(s=("chain", "draw"))
-        dims = [d for d in a.dims if d != "s"]
-        a, b = a.transpose(*dims, "s"), b.transpose(*dims, "s")
-        # each element by its coordinate labels (e.g. intake_mg_median[M]), not position
-        labels = [
-            ",".join(str(a[d].values[i]) for d, i in zip(dims, key, strict=True))
-            for key in np.ndindex(*a.shape[:-1])
-        ]
-        flat_a = a.values.reshape(-1, a.shape[-1])
-        flat_b = b.values.reshape(-1, b.shape[-1])
-        for k, label in enumerate(labels):
-            qa, qb = np.quantile(flat_a[k], [0.05, 0.95]), np.quantile(flat_b[k], [0.05, 0.95])
+        # draws x elements, elements in the order of their labels (e.g. intake_mg_median[M])
+        a = full.posterior[name].values.reshape(-1, *full.posterior[name].shape[2:])
+        b = sub.posterior[name].values.reshape(-1, *sub.posterior[name].shape[2:])
+        flat_a, flat_b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+        for k, label in enumerate(element_labels(name, full.posterior[name])):
+            qa = np.quantile(flat_a[:, k], [0.05, 0.95])
+            qb = np.quantile(flat_b[:, k], [0.05, 0.95])
             rows.append(
                 {
-                    "quantity": f"{name}[{label}]" if dims else name,
-                    "z": (flat_b[k].mean() - flat_a[k].mean()) / flat_a[k].std(),
+                    "quantity": label,
+                    "z": (flat_b[:, k].mean() - flat_a[:, k].mean()) / flat_a[:, k].std(),
                     "width_ratio": (qb[1] - qb[0]) / (qa[1] - qa[0]),
                 }
             )

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from camg_bayes import seeds
+from camg_bayes.checks.diagnostics import element_labels
 from camg_bayes.draws.summary import PROB
 from camg_bayes.fitting.fitfile import Fit
 
@@ -76,10 +77,8 @@ def parameter_recovery(
             continue
         draws = posterior[name].values.reshape(-1, *posterior[name].shape[2:])
         true = np.broadcast_to(truth[name], draws.shape[1:])
-        labels = (
-            posterior[name].coords[posterior[name].dims[-1]].values if draws.ndim > 1 else [None]
-        )
-        for index in np.ndindex(draws.shape[1:]):
+        labels = element_labels(name, posterior[name])
+        for index, label in zip(np.ndindex(draws.shape[1:]), labels, strict=True):
             column = draws[(slice(None), *index)]
             lo, hi = np.quantile(column, [(1 - prob) / 2, (1 + prob) / 2])
             value = float(true[index])
@@ -88,7 +87,6 @@ def parameter_recovery(
                 prior_sd = float(prior_draws[name][(slice(None), *index)].std())
             else:  # site offsets: the prior SD is that of the site SD's prior
                 prior_sd = float(prior_draws[f"{name}_sd"].std() + prior_draws[f"{name}_sd"].mean())
-            label = name if not index else f"{name}[{labels[index[0]]}]"
             rows.append(
                 {
                     "parameter": label,

@@ -153,6 +153,20 @@ class Diagnostics:
         return pd.DataFrame([c.__dict__ for c in self.checks])
 
 
+def element_labels(name: str, values: xr.DataArray) -> list[str]:
+    """A label per element of a parameter, in ``np.ndindex`` order of its non-draw dims.
+
+    ``name`` for a scalar, ``name[level, ...]`` by coordinate labels otherwise (e.g.
+    ``intake_mg_median[M]``).
+    """
+    dims = [d for d in values.dims if d not in ("chain", "draw")]
+    labels = []
+    for index in np.ndindex(*(values.sizes[d] for d in dims)):
+        levels = [str(values[d].values[i]) for d, i in zip(dims, index, strict=True)]
+        labels.append(f"{name}[{', '.join(levels)}]" if index else name)
+    return labels
+
+
 def parameter_table(posterior: xr.Dataset, var_names: list[str]) -> pd.DataFrame:
     """Mean, SD, rank-normalised R-hat and bulk/tail ESS per parameter element."""
     posterior = posterior[var_names]
@@ -163,9 +177,8 @@ def parameter_table(posterior: xr.Dataset, var_names: list[str]) -> pd.DataFrame
     for name in var_names:
         mean = posterior[name].mean(("chain", "draw"))
         sd = posterior[name].std(("chain", "draw"))
-        for index in np.ndindex(mean.shape):
-            levels = [str(mean[d].values[i]) for d, i in zip(mean.dims, index, strict=True)]
-            label = f"{name}[{', '.join(levels)}]" if index else name
+        labels = element_labels(name, mean)
+        for index, label in zip(np.ndindex(mean.shape), labels, strict=True):
             rows.append(
                 {
                     "parameter": label,

@@ -238,7 +238,7 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=settings.cores or min(settings.chains, os.cpu_count() or 1),
+        cores=_cores(settings),
         seed=int(chain_seed.integers(2**30)),
         save_warmup=False,
         progress_bar=progressbar,
@@ -273,7 +273,7 @@ def _sample_pymc(model, design, config: ModelConfig, settings: SamplerSettings, 
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=settings.cores or min(settings.chains, os.cpu_count() or 1),
+        cores=_cores(settings),
         random_seed=settings.random_seed,
         initvals=initvals,
         init="adapt_diag",
@@ -288,6 +288,11 @@ def _sample_pymc(model, design, config: ModelConfig, settings: SamplerSettings, 
         sampling_time=time.perf_counter() - start, tuning_steps=settings.tune
     )
     return tree
+
+
+def _cores(settings: SamplerSettings) -> int:
+    """Chains run in parallel: as set, else one per chain up to the number of CPUs."""
+    return settings.cores or min(settings.chains, os.cpu_count() or 1)
 
 
 def _require_complete(tree: xr.DataTree, settings: SamplerSettings) -> None:

@@ -29,7 +29,7 @@ import xarray as xr
 from camg_bayes import seeds
 from camg_bayes.cohort import load_cohort
 from camg_bayes.draws.draws import Draws, by_subject
-from camg_bayes.draws.importance import new_subjects
+from camg_bayes.draws.importance import Weighted, adapt, mc_se, weigh
 from camg_bayes.draws.reduce import SUMMARISED
 from camg_bayes.draws.summary import drivers, route_index, summarise
 from camg_bayes.fitting.fitfile import Fit
@@ -62,6 +62,15 @@ SCORE_COLUMNS = (
     "ess",
     "population",
 )
+
+#: Monte Carlo SEs a new subject's ``p_deficient`` and mean true serum Mg (mmol/L) must
+#: reach with one latent sample per population draw; a subject above the first gets a
+#: second sample per draw, and one above the second more (see :func:`_score_new`). A
+#: reading far out leaves two modes (believed, or an error), whose weights make the mean's
+#: SE large while ``p_deficient`` may be near 1 either way.
+P_MC_SE, SERUM_MC_SE = 0.01, 0.005
+#: Most latent samples per population draw for a new subject.
+MAX_SAMPLES = 8
 
 
 def score(
@@ -169,14 +178,50 @@ def _score_in_fit(fit: Fit, index: np.ndarray, threshold: float) -> dict:
 
 
 def _score_new(draws: Draws, design: Design, threshold: float, rng) -> dict:
-    """Summaries of new subjects from importance samples of their latents."""
-    weighted = new_subjects(draws, design, rng=rng)
+    """Summaries of new subjects from importance samples of their latents.
+
+    One sample per population draw from each subject's adapted proposal
+    (:func:`camg_bayes.draws.importance.adapt`), then more, one per draw at a time, for
+    the subjects not yet precise enough: a second for a ``p_deficient`` whose Monte Carlo
+    SE is above :data:`P_MC_SE`, and up to :data:`MAX_SAMPLES` for a mean true serum Mg
+    whose SE is above :data:`SERUM_MC_SE`.
+    """
+    proposal = adapt(draws, design, rng=rng)
+    active = np.arange(design.n)
+    current = weigh(draws, design, proposal, 1, rng)
+    out: dict[str, np.ndarray] = {}
+    for samples in range(1, MAX_SAMPLES + 1):
+        serum = current.state["serum_mg_true"]
+        more = mc_se(current, serum) > SERUM_MC_SE
+        if samples == 1:
+            more |= mc_se(current, deficient(serum, threshold)) > P_MC_SE
+        if samples == MAX_SAMPLES:
+            more[:] = False
+        if not more.all():
+            done = np.flatnonzero(~more)
+            part = current if len(done) == len(active) else current.subset(done)
+            rows = np.zeros(design.n, dtype=bool)
+            rows[active[done]] = True
+            _fill(out, rows, _summaries(part, design.subset(active[done]), threshold), design.n)
+        if not more.any():
+            break
+        keep = np.flatnonzero(more)
+        active = active[keep]
+        extra = weigh(draws, design.subset(active), proposal.subset(active), 1, rng)
+        current = current.subset(keep).extend(extra)
+    return out
+
+
+def _summaries(weighted: Weighted, design: Design, threshold: float) -> dict:
+    """Scores of subjects from their weighted samples."""
     weights = weighted.weights().T
     states = {k: weighted.state[k].T for k in SUMMARISED}
     states["route"] = route_index(weighted.draws, design, unstack(weighted.u), weighted.state).T
     out = summarise(states, weights, threshold)
     terms = {
-        column: (weighted.loglik[column].T, _has(design, column)) for column in weighted.loglik
+        column: (weighted.loglik[column].T, _has(design, column))
+        for column in weighted.loglik
+        if column in design.summaries
     }
     driver, shift = drivers(states["serum_mg_true"], weights, terms, threshold, out["p_deficient"])
     return out | {"driver": driver, "driver_shift": shift, "ess": weighted.ess()}

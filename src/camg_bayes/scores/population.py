@@ -21,10 +21,11 @@ from camg_bayes.fitting.fitfile import Fit
 from camg_bayes.model.config import ModelConfig
 from camg_bayes.model.design import Design, build_design
 
-#: New subjects importance-sampled together: 1,000 draws x 2 samples x 50 subjects is
-#: 100,000 latent evaluations at a time, arrays of 0.8 MB that stay in a core's cache.
-#: Measured on 2,000 new subjects in one process (2 MB L2 per core): 4.5 ms per person
-#: at 200, 4.1 at 50, 4.0-4.2 at 25 and 100.
+#: New subjects importance-sampled together: 1,000 draws x 50 subjects is 50,000 latent
+#: evaluations per sample, arrays of 0.4 MB that stay in a core's cache. Measured on
+#: 2,000 new subjects in one process (2 MB L2 per core), with 2 samples per draw: 4.5 ms
+#: per person at 200, 4.1 at 50, 4.0-4.2 at 25 and 100; with 1-2 (adaptive), 50 and 100
+#: equal within noise, 25 11 % slower.
 NEW_CHUNK = 50
 
 

@@ -10,7 +10,8 @@ over subgroups a reader can see in the data or the truth:
 * the serum Mg reading: none, an error of more than 0.1 mmol/L (outliers; the readings'
   SD is about 0.03), or ordinary;
 * the 24-h urine: none, creatinine below 60 % of the cohort median (under-collected), or
-  ordinary.
+  ordinary;
+* supplements: Mg and Ca, one of them, or none.
 
 Usage::
 
@@ -39,6 +40,8 @@ def groups(cohort: pd.DataFrame, truth: pd.DataFrame) -> dict[str, np.ndarray]:
     error = serum - truth["true_serum_mg"].to_numpy()
     creatinine = by_person["urine_creatinine"].min().reindex(truth["subject_id"]).to_numpy()
     low = creatinine < 0.6 * np.nanmedian(creatinine)
+    mg = (by_person["supp_mg"].max().reindex(truth["subject_id"]).fillna(0) > 0).to_numpy()
+    ca = (by_person["supp_ca"].max().reindex(truth["subject_id"]).fillna(0) > 0).to_numpy()
     out = {
         f"phenotype {k}": (truth["phenotype"] == k).to_numpy() for k in truth["phenotype"].unique()
     }
@@ -49,6 +52,10 @@ def groups(cohort: pd.DataFrame, truth: pd.DataFrame) -> dict[str, np.ndarray]:
         "urine: none": ~np.isfinite(creatinine),
         "urine: creatinine < 60 % of median": low,
         "urine: creatinine >= 60 % of median": creatinine >= 0.6 * np.nanmedian(creatinine),
+        "supplements: Mg and Ca": mg & ca,
+        "supplements: Mg only": mg & ~ca,
+        "supplements: Ca only": ca & ~mg,
+        "supplements: none": ~mg & ~ca,
     }
     return out
 

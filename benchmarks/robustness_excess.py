@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def groups(cohort: pd.DataFrame, truth: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Boolean masks over ``truth``'s people, by phenotype, serum reading and urine."""
+    """Boolean masks over ``truth``'s people: phenotype, serum reading, urine, supplements."""
     by_person = cohort.groupby("subject_id")
     serum = by_person["serum_mg"].mean().reindex(truth["subject_id"]).to_numpy()
     error = serum - truth["true_serum_mg"].to_numpy()

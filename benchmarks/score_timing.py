@@ -28,7 +28,7 @@ import pandas as pd
 
 from camg_bayes import CohortWarning, Fit, Study, example_cohort_path, read_cohort, score
 from camg_bayes.cohort import subject_table
-from camg_bayes.scores.scoring import P_MC_SE
+from camg_bayes.scores.scoring import MAX_SAMPLES, P_MC_SE, SERUM_MC_SE
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -86,8 +86,10 @@ def main() -> None:
         f"`python benchmarks/score_timing.py --fit {args.fit} --batch {args.batch}`.\n\n"
         "Method: a pilot of one latent sample at 250 of the 1,000 population draws, then one "
         "sample per draw and subject from the sampler's own coordinates adapted per subject "
-        "(`camg_bayes.draws.importance`), and a second per draw for the subjects whose "
-        f"`p_deficient` has a Monte Carlo SE above {P_MC_SE} after the first.\n\n"
+        "(`camg_bayes.draws.importance`), a second per draw for the subjects whose "
+        f"`p_deficient` has a Monte Carlo SE above {P_MC_SE} after the first, and up to "
+        f"{MAX_SAMPLES} for those whose mean true serum Mg has one above {SERUM_MC_SE} "
+        "mmol/L.\n\n"
         f"- One at a time (20 subjects, one call each): median {np.median(times):.3f} s, max "
         f"{times.max():.3f} s, including the population from the posterior and the prior "
         "probability.\n"

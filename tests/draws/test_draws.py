@@ -229,8 +229,9 @@ def test_extended_samples_keep_each_sample_with_its_population_draw():
     again = joined.draws.states(design, unstack(joined.u))
     np.testing.assert_allclose(again["serum_mg_true"], joined.state["serum_mg_true"])
     # and subject b alone is subject b of the joined samples
-    alone = first.subset([1])
-    np.testing.assert_array_equal(alone.log_weight[..., 0], first.log_weight[..., 1])
+    alone = joined.subset([1])
+    np.testing.assert_array_equal(alone.log_weight[..., 0], joined.log_weight[..., 1])
+    np.testing.assert_array_equal(alone.u[:, 0], joined.u[:, 1])
 
 
 def test_importance_se_matches_the_spread_over_seeds():
@@ -241,7 +242,7 @@ def test_importance_se_matches_the_spread_over_seeds():
         weighted = weigh(draws, design, proposal, 1, np.random.default_rng(100 + seed))
         below = (weighted.state["serum_mg_true"] < 0.75).astype(float)
         estimates.append(np.sum(weighted.weights() * below, axis=0))
-        ses.append(mc_se(weighted, below))
+        ses.append(mc_se(weighted.weights(), below))
     spread, se = np.std(estimates, axis=0, ddof=1), np.mean(ses, axis=0)
     # subject a sits near the threshold; 40 repeats estimate an SD to about +-11 %
     assert 0.02 < se[0] < 0.1

@@ -314,17 +314,17 @@ def new_subjects(
     return weigh(draws, design, adapt(draws, design, pilot=pilot, rng=rng), samples, rng)
 
 
-def mc_se(weighted: Weighted, values: np.ndarray) -> np.ndarray:
+def mc_se(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
     r"""Monte Carlo SE of each subject's self-normalised estimate of a posterior mean.
 
-    With normalised weights :math:`\bar w_i` and values :math:`f_i` (``(S * K, J)``; an
-    indicator for a probability), the estimate is :math:`\hat\mu = \sum \bar w_i f_i` and
-    its delta-method variance :math:`\sum \bar w_i^2 (f_i - \hat\mu)^2` (Owen 2013, *Monte
-    Carlo theory, methods and examples*, section 9.2).
+    With normalised weights :math:`\bar w_i` (``(S * K, J)``, from
+    :meth:`Weighted.weights`) and values :math:`f_i` (the same shape; an indicator for a
+    probability), the estimate is :math:`\hat\mu = \sum \bar w_i f_i` and its delta-method
+    variance :math:`\sum \bar w_i^2 (f_i - \hat\mu)^2` (Owen 2013, *Monte Carlo theory,
+    methods and examples*, section 9.2).
     """
-    w = weighted.weights()
-    mean = np.sum(w * values, axis=0)
-    return np.sqrt(np.sum(w**2 * (values - mean) ** 2, axis=0))
+    mean = np.sum(weights * values, axis=0)
+    return np.sqrt(np.sum(weights**2 * (values - mean) ** 2, axis=0))
 
 
 def integrated_loglik(

@@ -191,10 +191,10 @@ def _score_new(draws: Draws, design: Design, threshold: float, rng) -> dict:
     current = weigh(draws, design, proposal, 1, rng)
     out: dict[str, np.ndarray] = {}
     for samples in range(1, MAX_SAMPLES + 1):
-        serum = current.state["serum_mg_true"]
-        more = mc_se(current, serum) > SERUM_MC_SE
+        serum, weights = current.state["serum_mg_true"], current.weights()
+        more = mc_se(weights, serum) > SERUM_MC_SE
         if samples == 1:
-            more |= mc_se(current, deficient(serum, threshold)) > P_MC_SE
+            more |= mc_se(weights, deficient(serum, threshold)) > P_MC_SE
         if samples == MAX_SAMPLES:
             more[:] = False
         if not more.all():

@@ -1,0 +1,100 @@
+"""Cost of one log density and gradient of the model, as nutpie's JAX backend computes it.
+
+Builds the default model for a cohort (the shipped example unless ``--cohort``), compiles
+the JAX log density and its gradient at the model's initial point, and times ``--calls``
+evaluations, ``--repeats`` times, on one core. Appends one line to ``--out``
+(``benchmarks/results/gradient_timing.md`` by default), with the code it ran: run it from
+different checkouts (``PYTHONPATH=OTHER/src``) to compare formulations on the same
+cohort.
+
+Usage::
+
+    python benchmarks/gradient_timing.py [--cohort FILE.csv] [--calls 200] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+import jax
+import pandas as pd
+
+import camg_bayes
+from camg_bayes import example_cohort_path, read_cohort
+from camg_bayes.model.build import build_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def gradient_ms(cohort_path: Path, calls: int, repeats: int) -> tuple[float, list[float]]:
+    """Compile time (s) and milliseconds per log density and gradient, one per repeat."""
+    from pymc.sampling.jax import get_jaxified_logp
+
+    jax.config.update("jax_enable_x64", True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build_model(read_cohort(pd.read_csv(cohort_path), name=cohort_path.name))
+    logp = get_jaxified_logp(model)
+    point = model.initial_point()
+    values = [point[v.name] for v in model.value_vars]
+    value_and_grad = jax.jit(
+        jax.value_and_grad(lambda *x: logp(x), argnums=tuple(range(len(values))))
+    )
+    start = time.perf_counter()
+    jax.block_until_ready(value_and_grad(*values))
+    compile_s = time.perf_counter() - start
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            result = value_and_grad(*values)
+        jax.block_until_ready(result)
+        out.append(1000.0 * (time.perf_counter() - start) / calls)
+    return compile_s, out
+
+
+def _code() -> str:
+    """The checkout the package was imported from, and its git commit."""
+    root = Path(camg_bayes.__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = "no git"
+    return f"{root} ({head})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cohort", type=Path, default=Path(example_cohort_path()))
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS / "gradient_timing.md")
+    args = parser.parse_args()
+    compile_s, ms = gradient_ms(args.cohort, args.calls, args.repeats)
+    line = (
+        f"| {time.strftime('%Y-%m-%d %H:%M')} | {_code()} | {args.cohort.name} | "
+        f"{compile_s:.1f} | {' / '.join(f'{m:.2f}' for m in ms)} |\n"
+    )
+    if not args.out.exists():
+        args.out.write_text(
+            "# Log density and gradient cost (JAX, one core)\n\n"
+            "Written by `python benchmarks/gradient_timing.py`.\n\n"
+            "| when | code | cohort | compile + first call, s | ms per gradient, each repeat |\n"
+            "|---|---|---|---|---|\n"
+        )
+    with args.out.open("a") as handle:
+        handle.write(line)
+    print(line, end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,12 @@
 """Cost of one log density and gradient of the model, as nutpie's JAX backend computes it.
 
-Builds the default model for a cohort (the shipped example unless ``--cohort``), compiles
-the JAX log density and its gradient at the model's initial point, and times ``--calls``
-evaluations, ``--repeats`` times, on one core. Appends one line to ``--out``
-(``benchmarks/results/gradient_timing.md`` by default), with the code it ran: run it from
-different checkouts (``PYTHONPATH=OTHER/src``) to compare formulations on the same
-cohort.
+Builds the default model for a cohort (the shipped example unless ``--cohort``), prepares
+it as the fit does (:func:`camg_bayes.fitting.sample.for_jax`, and XLA on one thread, as
+importing that module sets), compiles the JAX log density and its gradient at the
+model's initial point, and times ``--calls`` evaluations, ``--repeats`` times. Appends
+one line to ``--out`` (``benchmarks/results/gradient_timing.md`` by default), with the
+code it ran: run it from different checkouts (``PYTHONPATH=OTHER/src``) to compare
+formulations on the same cohort.
 
 Usage::
 
@@ -20,11 +21,9 @@ import time
 import warnings
 from pathlib import Path
 
-import jax
-import pandas as pd
-
 import camg_bayes
-from camg_bayes import example_cohort_path, read_cohort
+from camg_bayes import CohortWarning, example_cohort_path, read_cohort
+from camg_bayes.fitting.sample import for_jax  # sets XLA_FLAGS before JAX starts
 from camg_bayes.model.build import build_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -32,12 +31,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def gradient_ms(cohort_path: Path, calls: int, repeats: int) -> tuple[float, list[float]]:
     """Compile time (s) and milliseconds per log density and gradient, one per repeat."""
+    import jax
     from pymc.sampling.jax import get_jaxified_logp
 
-    jax.config.update("jax_enable_x64", True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = build_model(read_cohort(pd.read_csv(cohort_path), name=cohort_path.name))
+        warnings.simplefilter("ignore", CohortWarning)
+        model = for_jax(build_model(read_cohort(cohort_path)))
     logp = get_jaxified_logp(model)
     point = model.initial_point()
     values = [point[v.name] for v in model.value_vars]
@@ -74,7 +73,7 @@ def _code() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cohort", type=Path, default=Path(example_cohort_path()))
+    parser.add_argument("--cohort", type=Path, default=example_cohort_path())
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "gradient_timing.md")

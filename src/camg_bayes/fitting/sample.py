@@ -204,6 +204,17 @@ def _reduce(
     return tree
 
 
+def for_jax(model: pm.Model) -> pm.Model:
+    """The model as the JAX backend compiles it: double precision on, dims and data frozen.
+
+    The model is double precision and JAX defaults to single; JAX needs static shapes.
+    """
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return freeze_dims_and_data(model)
+
+
 def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progressbar: bool):
     """Run NUTS (nutpie) from data-informed starting points; the posterior DataTree.
 
@@ -217,13 +228,9 @@ def _sample(model, design, config: ModelConfig, settings: SamplerSettings, progr
 
     compile_kwargs = {"backend": settings.backend}
     if settings.backend == "jax":
-        import jax
-
-        # the model is double precision; JAX defaults to single
-        jax.config.update("jax_enable_x64", True)
-        # JAX needs static shapes; freeze here so that the jittered variables are this
-        # model's own (nutpie would otherwise freeze a copy)
-        model = freeze_dims_and_data(model)
+        # frozen here so that the jittered variables are this model's own (nutpie would
+        # otherwise freeze a copy)
+        model = for_jax(model)
         compile_kwargs |= {"gradient_backend": "jax", "freeze_model": False}
     compiled = nutpie.compile_pymc_model(
         model,

@@ -20,9 +20,12 @@ DRAWS = 4000
 
 @pytest.fixture(scope="module")
 def serum_ca_only():
-    """A cohort like NHANES 2017-18: serum Ca and albumin, no recalls, no Mg, no urine."""
+    """A cohort like NHANES 2017-18: serum Ca and albumin, no recalls, no Mg, no urine.
+
+    Its readings have normal errors, as the exact posterior below assumes.
+    """
     config = load_config()
-    sim = simulate(40, random_seed=11, n_sites=0)
+    sim = simulate(40, random_seed=11, n_sites=0, params={"gross_error_share": 0.0})
     cohort = sim.cohort.copy()
     for column in ("diet_mg", "diet_ca", "serum_mg", "ionized_ca", "pth", "urine_mg", "urine_ca"):
         cohort[column] = np.nan

@@ -1,68 +1,76 @@
-"""Laboratory readings have Student-t errors: a wild reading is discounted, not believed."""
+"""Laboratory readings have a contaminated normal error: a wild reading is discounted."""
 
-import itertools
 import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 
 import camg_bayes as cb
 from camg_bayes.cohort import CohortWarning
 from camg_bayes.physiology.observation import (
     BY_COLUMN,
+    GROSS_LIMIT,
+    GrossError,
     Summary,
     draw,
+    gross_error,
     loglik_mean,
+    reading_errors,
     ss_positions,
-    student_t,
     summarise,
 )
 
+GROSS = GrossError(0.01, 6.0)
 
-def test_loglik_mean_is_the_student_t_density():
-    """Without a deviation, the t density of each reading, repeats included (exact)."""
+
+def _mixture_logpdf(x, loc, scale, gross=GROSS):
+    return np.logaddexp(
+        np.log(1 - gross.share) + stats.norm.logpdf(x, loc, scale),
+        np.log(gross.share) + stats.norm.logpdf(x, loc, gross.width * scale),
+    )
+
+
+def test_loglik_mean_is_the_contaminated_normal_density():
+    """Without a deviation, each reading's two-component density, repeats included (exact)."""
     readings = np.array([[0.8, np.nan], [0.68, 0.72], [0.3, np.nan]])
     summary = summarise(readings)
-    got = loglik_mean(summary, 0.82, 0.03, 0.0, nu=4.0)
-    each = np.where(np.isfinite(readings), stats.t.logpdf(readings, 4.0, 0.82, 0.03), 0.0)
+    got = loglik_mean(summary, 0.82, 0.03, 0.0, gross=GROSS)
+    present = np.isfinite(readings)
+    each = np.where(present, _mixture_logpdf(np.where(present, readings, 0.0), 0.82, 0.03), 0.0)
     np.testing.assert_allclose(got, each.sum(axis=1))
-    assert len(ss_positions(summary, 0.0, 4.0)) == 0  # the repeats are in the mean term
+    assert len(ss_positions(summary, 0.0, GROSS)) == 0  # the repeats are in the mean term
     normal = loglik_mean(summary, 0.82, 0.03, 0.0)
     scale = 0.03 / np.sqrt(summary.count)
     np.testing.assert_allclose(normal, stats.norm.logpdf(summary.mean, 0.82, scale))
     assert list(ss_positions(summary, 0.0)) == [1]  # normal: mean and SS are sufficient
     assert BY_COLUMN["serum_mg"].robust and not BY_COLUMN["diet_mg"].robust
+    # a reading 10 SDs out is far likelier as a gross error than under a normal
+    assert got[2] - normal[2] > 40
 
 
 def _one(count: int = 1, extra: float = 0.0) -> Summary:
     return Summary(np.arange(1), np.array([count]), np.zeros(1), np.zeros(1), np.array([extra]))
 
 
-def test_mean_reading_density_is_the_normal_t_convolution():
-    """PTH-like: a normal deviation (SD 0.3) plus a t4 error (scale 0.2), to 1e-5 in logs.
+def test_mean_reading_density_is_the_normal_mixture_convolution():
+    """PTH-like: a normal deviation plus a contaminated error, against its closed form.
 
-    Checked against adaptive quadrature of the convolution, from the centre to a reading
-    100 scale units out, with and without the known extra SD.
+    The convolution of N(0, sd_b) with the contaminated normal is the mixture of
+    N(0, sd_b^2 + s^2/k) and N(0, sd_b^2 + width^2 s^2/k), from the centre to 100 SDs
+    out, with and without the known extra SD.
     """
-    from scipy import integrate
-
     for between, extra, count in ((0.3, 0.0, 1), (0.05, 0.0, 1), (0.0, 0.1, 2), (1.0, 0.0, 1)):
-        sd_b = np.hypot(between, extra)
-        scale = 0.2 / np.sqrt(count)
+        var_b = between**2 + extra**2
+        within = 0.2**2 / count
         for r in (0.0, 0.1, 0.5, 2.0, 20.0):
-
-            def integrand(e, r=r, sd_b=sd_b, scale=scale):
-                return stats.norm.pdf(r - e, 0, sd_b) * stats.t.pdf(e, 4.0, 0, scale)
-
-            cuts = (-np.inf, r - 10 * sd_b, r + 10 * sd_b, np.inf)  # the normal's bulk apart
-            exact = sum(
-                integrate.quad(integrand, a, b, epsabs=0, epsrel=1e-12, limit=400)[0]
-                for a, b in itertools.pairwise(cuts)
+            expected = np.logaddexp(
+                np.log(0.99) + stats.norm.logpdf(r, 0, np.sqrt(var_b + within)),
+                np.log(0.01) + stats.norm.logpdf(r, 0, np.sqrt(var_b + 36 * within)),
             )
-            got = loglik_mean(_one(count, extra), -r, 0.2, between, nu=4.0)[0]
-            tolerance = 1e-5 if r < 5 else 2e-3  # 100-140 scale units out: the edge
-            assert abs(got - np.log(exact)) < tolerance, (between, extra, r, got, np.log(exact))
+            got = loglik_mean(_one(count, extra), -r, 0.2, between, gross=GROSS)[0]
+            assert abs(got - expected) < 1e-9, (between, extra, r, got, expected)
 
 
 def test_mean_reading_density_matches_the_simulator_with_a_between_subject_deviation():
@@ -75,11 +83,11 @@ def test_mean_reading_density_matches_the_simulator_with_a_between_subject_devia
         0.3,
         np.ones((n, 1), dtype=bool),
         np.random.default_rng(3),
-        nu=4.0,
+        gross=GROSS,
     )[:, 0]
     edges = np.array([-np.inf, -1.5, -0.8, -0.4, -0.15, 0.0, 0.15, 0.4, 0.8, 1.5, np.inf])
     observed = np.histogram(readings, edges)[0]
-    grid = np.linspace(-6, 6, 24_001)
+    grid = np.linspace(-8, 8, 32_001)
     density = np.exp(
         loglik_mean(
             Summary(
@@ -92,29 +100,41 @@ def test_mean_reading_density_matches_the_simulator_with_a_between_subject_devia
             0.0,
             0.2,
             0.3,
-            nu=4.0,
+            gross=GROSS,
         )
     )
     cdf = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
     expected = n * np.diff(np.interp(edges, grid, cdf, left=0.0, right=1.0))
     chi2 = ((observed - expected) ** 2 / expected).sum()
     assert chi2 < stats.chi2.ppf(0.999, len(observed) - 1), chi2
-    # a t whose variance matched the readings' (the former density) fails the same test
-    var = 0.3**2 + 0.2**2 * 2.0
-    former = stats.t.cdf(edges, 4.0, 0, np.sqrt(var / 2.0))
-    chi2_former = ((observed - n * np.diff(former)) ** 2 / (n * np.diff(former))).sum()
-    assert chi2_former > 10 * stats.chi2.ppf(0.999, len(observed) - 1)
+    # a normal of the same variance fails the same test: the tails are the mixture's
+    var = 0.3**2 + 0.2**2 * GROSS.variance_factor
+    normal = stats.norm.cdf(edges, 0, np.sqrt(var))
+    chi2_normal = ((observed - n * np.diff(normal)) ** 2 / (n * np.diff(normal))).sum()
+    assert chi2_normal > 10 * stats.chi2.ppf(0.999, len(observed) - 1)
 
 
-def test_simulated_t_errors_have_heavy_tails_and_stay_bounded():
-    rng = np.random.default_rng(1)
-    z = student_t(rng, 4.0, (200_000, 1))
-    assert 0.005 < np.mean(np.abs(z) > 5) < 0.01  # t4: 0.0077; a normal: 6e-7
-    assert np.abs(z).max() <= 8.0
+def test_simulated_gross_errors_are_rare_wide_and_bounded():
+    z = reading_errors(np.random.default_rng(1), GROSS, (400_000, 1))
+    # beyond 5 ordinary SDs: 1 % x P(|N| > 5/6) = 0.0040; a normal: 6e-7
+    assert 0.0033 < np.mean(np.abs(z) > 5) < 0.0047
+    assert np.abs(z).max() <= GROSS_LIMIT * GROSS.width
+    assert np.var(z) == pytest.approx(GROSS.variance_factor, rel=0.05)
     assert np.array_equal(
-        student_t(np.random.default_rng(2), np.inf, (5, 1)),
+        reading_errors(np.random.default_rng(2), None, (5, 1)),
         np.random.default_rng(2).normal(size=(5, 1)),
     )
+
+
+def test_gross_error_comes_from_the_fixed_priors_and_is_checked():
+    theta = {"gross_error_share": 0.01, "gross_error_width": 6.0}
+    assert gross_error(BY_COLUMN["pth"], theta) == GROSS
+    assert gross_error(BY_COLUMN["diet_mg"], theta) is None  # recalls: normal
+    assert gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": 0.0}) is None
+    with pytest.raises(ValueError, match="gross_error_width"):
+        gross_error(BY_COLUMN["pth"], theta | {"gross_error_width": 0.5})
+    with pytest.raises(ValueError, match="differs between draws"):
+        gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": np.array([0.01, 0.02])})
 
 
 def test_a_wild_serum_mg_reading_moves_the_estimate_less_than_a_plausible_one():
@@ -144,7 +164,7 @@ def test_a_wild_serum_mg_reading_moves_the_estimate_less_than_a_plausible_one():
     assert mean[0] - mean[1] > 0.7 * 0.15
     # a wild one is discounted: 0.40 -> 0.25 moves it by under half
     assert mean[3] - mean[4] < 0.5 * 0.15
-    # plausible readings move it monotonically; a t error's influence redescends, so a
+    # plausible readings move it monotonically; a gross error's influence redescends, so a
     # reading further out than 0.40 pulls no harder (it is more likely an error)
     assert np.all(np.diff(mean[:4]) < 0)
     assert mean[4] > mean[3] - 0.02

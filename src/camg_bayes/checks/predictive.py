@@ -33,9 +33,9 @@ from camg_bayes.physiology.observation import (
     BY_COLUMN,
     MEASUREMENTS,
     adjustment,
-    degrees_of_freedom,
     draw,
     from_model_scale,
+    gross_error,
     location,
     sds,
 )
@@ -123,7 +123,7 @@ def replicate(draws: Draws, state: dict, design: Design, rng) -> dict:
         mu = mu + np.zeros(design.n)
         mu[..., summary.subject] += adjustment(m, summary, theta_b)
         out[column] = draw(
-            m, mu, within, between, mask, rng, extra_sd=extra, nu=degrees_of_freedom(m, theta_b)
+            m, mu, within, between, mask, rng, extra_sd=extra, gross=gross_error(m, theta_b)
         )
     return out
 

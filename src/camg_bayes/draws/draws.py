@@ -29,8 +29,8 @@ from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import (
-    degrees_of_freedom,
     expectations,
+    gross_error,
     loglik_mean,
     loglik_ss,
     ss_positions,
@@ -231,11 +231,11 @@ class Draws:
         out = {}
         theta = self.broadcast()
         for m, summary, mu, within, between in expectations(theta, state, design.summaries):
-            nu = degrees_of_freedom(m, theta)
-            out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between, nu)
-            positions = ss_positions(summary, between, nu)
+            gross = gross_error(m, theta)
+            out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between, gross)
+            positions = ss_positions(summary, between, gross)
             if len(positions):
-                out[f"{m.column}_ss"] = loglik_ss(summary, within, nu, positions)
+                out[f"{m.column}_ss"] = loglik_ss(summary, within, gross, positions)
         return out
 
 

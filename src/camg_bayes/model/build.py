@@ -20,9 +20,10 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
   (:mod:`camg_bayes.physiology.parameters`).
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
-  paths share. Each subject's mean laboratory reading has a Student-t error
-  (``reading_nu``), so that a gross error is discounted rather than believed: its
-  density with the between-subject deviation is the normal-t convolution
+  paths share. Laboratory readings have a contaminated normal error
+  (``gross_error_share`` of them from a normal ``gross_error_width`` times as wide), so
+  that a gross error is discounted rather than believed; with the between-subject
+  deviation, the mean's density is a two-component mixture of normals
   (:func:`~camg_bayes.physiology.observation.log_mean_density`).
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.
@@ -43,8 +44,8 @@ from camg_bayes.model.design import Design, build_design
 from camg_bayes.model.priors import Prior
 from camg_bayes.model.whiten import anchors, latents_from_coordinates
 from camg_bayes.physiology.observation import (
-    degrees_of_freedom,
     expectations,
+    gross_error,
     log_mean_density,
     ss_positions,
     ss_shape_rate,
@@ -191,32 +192,32 @@ def zero_sum_basis(n: int) -> np.ndarray:
     return basis
 
 
-def _mean_logp(value, mu, within, *between, summary, nu):
+def _mean_logp(value, mu, within, *between, summary, gross):
     """Log density of the subjects' mean readings: :func:`log_mean_density`.
 
     ``between`` is the between-subject SD, absent for a measurement without a deviation.
     """
-    return log_mean_density(summary, value - mu, within, between[0] if between else 0.0, nu)
+    return log_mean_density(summary, value - mu, within, between[0] if between else 0.0, gross)
 
 
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
     """Observed variables: sufficient statistics of every measurement present."""
     model = pm.modelcontext(None)
     for measurement, summary, mu, within, between in expectations(theta, state, design.summaries):
-        nu = degrees_of_freedom(measurement, theta)
+        gross = gross_error(measurement, theta)
         name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
         sds = (within, between) if measurement.between else (within,)
         pm.CustomDist(
             name,
             mu,
             *sds,
-            logp=partial(_mean_logp, summary=summary, nu=nu),
+            logp=partial(_mean_logp, summary=summary, gross=gross),
             observed=summary.mean,
             dims=dims,
         )
-        positions = ss_positions(summary, between, nu)
+        positions = ss_positions(summary, between, gross)
         if len(positions):
-            shape, rate = ss_shape_rate(summary, within, nu, positions)
+            shape, rate = ss_shape_rate(summary, within, gross, positions)
             dims = f"{measurement.column}_repeat"
             model.add_coord(dims, design.subjects[summary.subject[positions]])
             pm.Gamma(

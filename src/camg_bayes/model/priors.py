@@ -26,7 +26,7 @@ PARAMETERS: dict[str, str | None] = {
         "renal_tail_share gut_total_sd gut_tail_share renal_thiazide renal_loop "
         "renal_diabetes renal_alcohol gut_ppi "
         "site_status_sd mg_casr_slope mg_gfr_elasticity egfr_ref egfr_at_age_ref egfr_age_slope "
-        "egfr_sd reading_nu serum_mg_max "
+        "egfr_sd gross_error_share gross_error_width serum_mg_max "
         "mg_status_scale serum_mg_sd sweat_mg_loss mg_ultrafilterable urine_mg_sd "
         "ca_ion_absorption_slope ca_ion_ref "
         "ca_total_per_ionized albumin_ca_slope albumin_ref albumin_sd serum_ca_total_sd "

@@ -24,8 +24,8 @@ from camg_bayes.model.design import expected_egfr
 from camg_bayes.physiology import variation
 from camg_bayes.physiology.observation import (
     BY_COLUMN,
-    degrees_of_freedom,
     draw,
+    gross_error,
     location,
     sds,
 )
@@ -318,7 +318,7 @@ def _draw_readings(theta, state, schedule: Schedule, rng, cov: dict):
             slope = float(theta["albumin_ca_slope"])
             extra = np.where(albumin_subject, 0.0, slope * float(theta["albumin_sd"]))
         out[column] = draw(
-            m, mu, within, between, mask, rng, extra_sd=extra, nu=degrees_of_freedom(m, theta)
+            m, mu, within, between, mask, rng, extra_sd=extra, gross=gross_error(m, theta)
         )
     # Albumin: a persistent subject level plus small visit-to-visit variation. Measured albumin
     # converts the corrected Ca reading back to total Ca; without it, the subject's own albumin

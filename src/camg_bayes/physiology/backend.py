@@ -18,6 +18,7 @@ _OPERATIONS = {
     "exp": (np.exp, pt.exp),
     "log": (np.log, pt.log),
     "log1p": (np.log1p, pt.log1p),
+    "logaddexp": (np.logaddexp, pt.logaddexp),
     "expm1": (np.expm1, pt.expm1),
     "sqrt": (np.sqrt, pt.sqrt),
     "sigmoid": (special.expit, pt.sigmoid),

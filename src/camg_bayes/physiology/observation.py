@@ -14,18 +14,19 @@ For subject :math:`i` with :math:`k_i` readings :math:`y_{ij}` (transformed), me
 
 With normal errors the mean is normal with variance :math:`\sigma_b^2 + \sigma_w^2/k_i`,
 the exact likelihood of the readings with :math:`b_i` marginalised (the
-sufficient-statistic form, also used for repeated recalls). Laboratory readings have
-Student-t errors (``reading_nu``, 4 by default), so that a gross error (a haemolysed
-sample, a half-collected urine) is discounted rather than believed; the simulator draws
-each such reading's error from the same t (cut at :data:`T_LIMIT` scale units). 24-h
-recalls keep normal errors on the log scale. The density of the mean is then the normal-t
-convolution, integrated on fixed nodes over the t's precision
-(:func:`log_mean_density`): exact for one reading up to a quadrature error below 1e-5.
-For a laboratory reading without a deviation (serum Mg, ionized Ca, urine Mg), repeats
-enter through each reading's own t density, exact. With a deviation (PTH, urine Ca) the
-repeats share one precision, and the Gamma term of the within sum of squares is matched
-to the t's variance: approximations. The PyMC model, the numpy
-scoring code and the simulator all read :data:`MEASUREMENTS`.
+sufficient-statistic form, also used for repeated recalls). Laboratory readings have a
+contaminated normal error (:class:`GrossError`): normal with SD :math:`\sigma_w` for
+ordinary readings, and for a small share :math:`\varepsilon` (``gross_error_share``) a
+gross error (a haemolysed sample, a mislabelled tube, a half-collected urine) from a
+normal :math:`\kappa` times as wide (``gross_error_width``), so that such a reading is
+discounted rather than believed. The simulator draws each reading's error from the same
+mixture. 24-h recalls keep normal errors on the log scale. For a laboratory reading
+without a deviation (serum Mg, ionized Ca, urine Mg) each reading enters through its own
+two-component density, exact. With a deviation (PTH, urine Ca) the mean's density is the
+two-component mixture of normals (:func:`log_mean_density`), exact for one reading;
+repeats there share one component, and the Gamma term of the within sum of squares is
+matched to the mixture's variance: approximations. The PyMC model, the numpy scoring
+code and the simulator all read :data:`MEASUREMENTS`.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ class Measurement:
         Readings below are raised to it before taking logs (a recall of 0 mg), natural
         units.
     robust : bool
-        Student-t error (``reading_nu``) for a laboratory reading, which can be grossly
-        wrong; normal for a 24-h recall, whose day-to-day spread is already wide on the log
-        scale.
+        Contaminated normal error (:class:`GrossError`) for a laboratory reading, which can
+        be grossly wrong; normal for a 24-h recall, whose day-to-day spread is already wide
+        on the log scale.
     adjusted_by : str or None
         Parameter of a linear adjustment applied to the readings on load, with its prior
         centre (serum Ca to the reference albumin, ``albumin_ca_slope``). When the
@@ -125,9 +126,85 @@ def from_model_scale(measurement: Measurement, values):
     return np.exp(values) if measurement.log else values
 
 
-def degrees_of_freedom(measurement: Measurement, theta: dict):
-    """The t degrees of freedom of a measurement's error: ``reading_nu``, or inf (normal)."""
-    return theta["reading_nu"] if measurement.robust else np.inf
+@dataclass(frozen=True)
+class GrossError:
+    r"""A contaminated normal reading error.
+
+    A reading's error is normal with SD :math:`s` (the measurement's within-subject SD)
+    with probability :math:`1 - \varepsilon`, and normal with SD :math:`\kappa s` with
+    probability :math:`\varepsilon`: a scale mixture with precision multipliers
+    :math:`\lambda \in \{1, \kappa^{-2}\}`.
+
+    Attributes
+    ----------
+    share : float
+        :math:`\varepsilon`, the share of readings with a gross error (``gross_error_share``).
+    width : float
+        :math:`\kappa`, how many times wider a gross error's normal is (``gross_error_width``).
+
+    References
+    ----------
+    Tukey JW (1960), A survey of sampling from contaminated distributions. In Olkin I (ed.),
+    Contributions to Probability and Statistics, Stanford University Press, 448-485.
+    """
+
+    share: float
+    width: float
+
+    def rule(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""Precision multipliers :math:`\lambda_j` and their log weights (sum to one)."""
+        return np.array([1.0, self.width**-2.0]), np.log([1.0 - self.share, self.share])
+
+    @property
+    def variance_factor(self) -> float:
+        r"""The error's variance over :math:`s^2`: :math:`1 - \varepsilon + \varepsilon\kappa^2`."""
+        return 1.0 - self.share + self.share * self.width**2
+
+
+def gross_error(measurement: Measurement, theta: dict) -> GrossError | None:
+    """A measurement's contaminated normal error, or None for a normal error.
+
+    None for a 24-h recall (``robust`` False) and when ``gross_error_share`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If ``gross_error_share`` or ``gross_error_width`` is free or differs between draws
+        (the mixture's nodes need them known), or lies outside [0, 1) and [1, inf).
+    """
+    if not measurement.robust:
+        return None
+    share = _fixed(theta["gross_error_share"], "gross_error_share")
+    width = _fixed(theta["gross_error_width"], "gross_error_width")
+    if not (0.0 <= share < 1.0 and width >= 1.0):
+        raise ValueError(
+            f"gross_error_share must lie in [0, 1) and gross_error_width be at least 1; "
+            f"got {share} and {width}: change them in the prior file"
+        )
+    return GrossError(share, width) if share > 0 else None
+
+
+def _fixed(value, name: str) -> float:
+    """A parameter that must be Fixed in the prior file, as one float.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is a free model variable or differs between draws.
+    """
+    if isinstance(value, Variable):
+        try:
+            return float(pt.get_underlying_scalar_constant_value(value))
+        except NotScalarConstantError as err:
+            raise ValueError(
+                f"{name} must be Fixed in the prior file: the reading error's mixture is "
+                "integrated on nodes that depend on it"
+            ) from err
+    values = np.asarray(value, dtype=float)
+    first = float(values.flat[0])
+    if not np.all(values == first):
+        raise ValueError(f"{name} differs between draws; it must be Fixed")
+    return first
 
 
 def location(measurement: Measurement, state_value, within_sd):
@@ -219,53 +296,7 @@ def sds(measurement: Measurement, theta: dict):
     return within, between
 
 
-#: Nodes of the quadrature over a t error's precision multiplier, on the log scale. The
-#: trapezoid rule in :math:`u = \log\lambda` converges geometrically for this analytic,
-#: doubly decaying integrand (error about :math:`e^{-2\pi d/h}`, :math:`d` near
-#: :math:`\pi/2`). 25 nodes at step :math:`h = 0.55` keep the log density within 1e-5 of
-#: adaptive quadrature up to 10 scale units from the mean and 2e-3 at 100 units (tested);
-#: they make the model's gradient about 1.5 times as costly as with a single t (1,000
-#: people: 2.56 against 1.75 ms).
-LOG_PRECISION_NODES = -11.0 + 0.55 * np.arange(25)
-
-
-def fixed_nu(nu) -> float:
-    """The t degrees of freedom as one float; the quadrature nodes need it known.
-
-    Raises
-    ------
-    ValueError
-        If ``nu`` is a free model variable or differs between draws.
-    """
-    if isinstance(nu, Variable):
-        try:
-            return float(pt.get_underlying_scalar_constant_value(nu))
-        except NotScalarConstantError as err:
-            raise ValueError(
-                "reading_nu must be Fixed in the prior file: the t error of a reading with a "
-                "between-subject deviation is integrated on nodes that depend on it"
-            ) from err
-    values = np.asarray(nu, dtype=float)
-    value = float(values.flat[0])
-    if not np.all(values == value):
-        raise ValueError("reading_nu differs between draws; it must be Fixed")
-    return value
-
-
-def t_mixture_rule(nu: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""Nodes :math:`\lambda_j` and log weights for an expectation over a t's precision.
-
-    A t error with scale :math:`s` is normal with variance :math:`s^2/\lambda`,
-    :math:`\lambda \sim \mathrm{Gamma}(\nu/2, \nu/2)`. Weights are the Gamma density of
-    :math:`\log\lambda` on :data:`LOG_PRECISION_NODES`, normalised to sum to one.
-    """
-    a = nu / 2.0
-    u = LOG_PRECISION_NODES
-    log_w = a * np.log(a) - special.gammaln(a) + a * u - a * np.exp(u)
-    return np.exp(u), log_w - special.logsumexp(log_w)
-
-
-def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, nu=np.inf):
+def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, gross=None):
     r"""Log density of each subject's mean transformed reading (numpy or pytensor).
 
     The mean of :math:`k` readings about its expectation is a normal between-subject
@@ -273,24 +304,21 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, nu=np.i
     within-subject error, whose variance is :math:`\sigma_w^2/k`, as the simulator draws
     them (:func:`draw`).
 
-    - Normal errors (``nu`` infinite): normal with variance
+    - Normal errors (``gross`` None): normal with variance
       :math:`\sigma_b^2 + \sigma_e^2 + \sigma_w^2/k`, exact.
-    - t errors without a deviation: the readings' joint density, the product of the t
-      densities of each reading (:attr:`Summary.deviation` places them about the mean),
-      exact; the within sum of squares then has no term of its own (:func:`ss_positions`).
-      Where a known extra SD is added (serum Ca without albumin), the convolution below.
-    - t errors with a deviation: the normal-t convolution, integrated over the t's
-      precision :math:`\lambda` (:func:`t_mixture_rule`),
+    - Contaminated normal errors without a deviation: the readings' joint density, the
+      product of each reading's two-component density (:attr:`Summary.deviation` places
+      them about the mean), exact; the within sum of squares then has no term of its own
+      (:func:`ss_positions`). Where a known extra SD is added (serum Ca without albumin),
+      the mixture below.
+    - Contaminated normal errors with a deviation: the two-component mixture of normals
+      over the error's precision :math:`\lambda_j` (:meth:`GrossError.rule`),
 
       .. math:: \log \sum_j w_j\, N(r; 0, \sigma_b^2 + \sigma_e^2 + \sigma_w^2/(k\lambda_j)),
 
-      exact for one reading up to the quadrature error. With repeats the readings share
-      one :math:`\lambda`: the variance is the mean's, the tails heavier, and the within
-      sum of squares has a Gamma term (:func:`ss_shape_rate`).
-
-    A t whose variance matched the mean's (the form before) was too peaked: on cohorts
-    simulated with PTH and urine Ca deviations it overstated their SDs (recovery z 3.3);
-    the t with the deviation inside its scale understated them (SBC mean ranks 0.72, 0.69).
+      exact for one reading. With repeats the readings share one component: the variance
+      is the mean's, the tails heavier, and the within sum of squares has a Gamma term
+      (:func:`ss_shape_rate`).
 
     Parameters
     ----------
@@ -299,71 +327,50 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, nu=np.i
         Mean reading minus its expectation, subjects on the last axis.
     within_sd, between_sd : array_like
         SDs, broadcastable.
-    nu : float
-        Degrees of freedom (``reading_nu``); ``inf`` gives the normal density.
+    gross : GrossError or None
+        The reading error's gross component (:func:`gross_error`); None gives the normal
+        density.
     """
     xp = namespace(resid, within_sd, between_sd)
     within_var = within_sd**2 / summary.count
     persistent = between_sd**2 + summary.extra_sd**2
-    if _is_normal(nu):
+    if gross is None:
         var = persistent + within_var
         return -0.5 * (xp.log(2.0 * np.pi * var) + resid**2 / var)
-    nu = fixed_nu(nu)
     if _has_deviation(between_sd):
-        return _t_normal_convolution(resid, persistent, within_var, nu)
-    # no deviation: each reading's t, and the convolution only where a known extra SD is
-    const = special.gammaln((nu + 1.0) / 2.0) - special.gammaln(nu / 2.0)
-    scaled = nu * (within_var * summary.count)[..., None]
+        return _scale_mixture(resid, persistent, within_var, gross)
+    # no deviation: each reading's own mixture, and the convolution only where a known
+    # extra SD is added
     deviation = summary.deviation
     if deviation is None:
         if np.any((summary.count > 1) & (summary.extra_sd == 0)):
-            raise ValueError("repeated t readings need their deviations (Summary.deviation)")
+            raise ValueError("repeated readings need their deviations (Summary.deviation)")
         deviation = np.zeros((len(summary.count), 1))
     present = np.isfinite(deviation)
     reading = resid[..., None] + np.where(present, deviation, 0.0)
-    each = const - 0.5 * xp.log(np.pi * scaled) - (nu + 1.0) / 2.0 * xp.log1p(reading**2 / scaled)
+    var = (within_var * summary.count)[..., None]
+    (_, narrow), (log_ordinary, log_gross) = gross.rule()
+    half_square = -0.5 * reading**2 / var
+    each = -0.5 * xp.log(2.0 * np.pi * var) + xp.logaddexp(
+        log_ordinary + half_square, log_gross - np.log(gross.width) + narrow * half_square
+    )
     out = (each * present).sum(axis=-1)
     extra = np.flatnonzero(summary.extra_sd)
     if not len(extra):
         return out
-    part = _t_normal_convolution(
-        resid[..., extra], persistent[..., extra], within_var[..., extra], nu
-    )
+    part = _scale_mixture(resid[..., extra], persistent[..., extra], within_var[..., extra], gross)
     return xp.put(out, extra, part)
 
 
-def _t_normal_convolution(resid, persistent, within_var, nu: float):
-    """Log density of a normal (variance ``persistent``) plus a t (squared scale ``within_var``)."""
+def _scale_mixture(resid, persistent, within_var, gross: GrossError):
+    """Log density of a normal (variance ``persistent``) plus a contaminated normal error."""
     xp = namespace(resid, persistent, within_var)
-    precision, log_w = t_mixture_rule(nu)
-    weights = np.exp(log_w)
-    if not any(isinstance(a, Variable) for a in (resid, persistent, within_var)):
-        # numpy: node by node, so draws x subjects arrays are never multiplied by 25, in
-        # place, so that the 25 nodes allocate nothing
-        shape = np.broadcast_shapes(np.shape(resid), np.shape(persistent), np.shape(within_var))
-        half_square = -0.5 * resid**2
-        inverse, term, density = np.empty(shape), np.empty(shape), np.zeros(shape)
-        for lam, weight in zip(precision, weights, strict=True):
-            np.divide(within_var, lam, out=inverse)
-            inverse += persistent
-            np.reciprocal(inverse, out=inverse)
-            np.multiply(half_square, inverse, out=term)
-            np.exp(term, out=term)
-            np.sqrt(inverse, out=inverse)
-            term *= inverse
-            term *= weight
-            density += term
-    else:
-        # pytensor: one node axis, a graph small enough to compile quickly
-        var = pt.shape_padright(persistent) + pt.shape_padright(within_var) / precision
-        terms = weights * xp.exp(-0.5 * pt.shape_padright(resid) ** 2 / var) / xp.sqrt(var)
-        density = terms.sum(axis=-1)
-    return xp.log(density) - 0.5 * np.log(2.0 * np.pi)
-
-
-def _is_normal(nu) -> bool:
-    """Whether the errors are normal (``nu`` a known infinity)."""
-    return not isinstance(nu, Variable) and bool(np.all(np.isinf(np.asarray(nu, dtype=float))))
+    precision, log_w = gross.rule()
+    terms = []
+    for lam, lw in zip(precision, log_w, strict=True):
+        var = persistent + within_var / lam
+        terms.append(lw - 0.5 * xp.log(2.0 * np.pi * var) - 0.5 * resid**2 / var)
+    return xp.logaddexp(*terms)
 
 
 def _has_deviation(between_sd) -> bool:
@@ -371,14 +378,15 @@ def _has_deviation(between_sd) -> bool:
     return isinstance(between_sd, Variable) or bool(np.any(between_sd))
 
 
-def ss_positions(summary: Summary, between_sd=0.0, nu=np.inf) -> np.ndarray:
+def ss_positions(summary: Summary, between_sd=0.0, gross=None) -> np.ndarray:
     """Positions (into ``summary``) whose within sum of squares has a Gamma term.
 
     All repeated subjects, except where :func:`log_mean_density` already holds the
-    readings' exact joint density: t errors without a deviation or a known extra SD.
+    readings' exact joint density: contaminated normal errors without a deviation or a
+    known extra SD.
     """
     repeated = summary.repeated
-    if _is_normal(nu) or _has_deviation(between_sd):
+    if gross is None or _has_deviation(between_sd):
         return repeated
     return repeated[summary.extra_sd[repeated] > 0]
 
@@ -396,18 +404,17 @@ def ss_subjects(summary: Summary, n_terms: int) -> np.ndarray:
     return summary.subject[repeated]
 
 
-def ss_shape_rate(summary: Summary, within_sd, nu=np.inf, positions=None):
+def ss_shape_rate(summary: Summary, within_sd, gross=None, positions=None):
     """Gamma shape and rate of the within sum of squares at ``positions``.
 
-    ``positions`` defaults to every repeated subject. With Student-t errors (``nu``
-    finite, > 2) the Gamma is matched to the readings' variance,
-    ``within_sd**2 * nu / (nu - 2)``, so that repeats and single readings agree on what
-    ``within_sd`` (the t scale) is.
+    ``positions`` defaults to every repeated subject. With a contaminated normal error
+    the Gamma is matched to the readings' variance,
+    ``within_sd**2 * gross.variance_factor``, so that repeats and single readings agree on
+    what ``within_sd`` (the ordinary readings' SD) is.
     """
     positions = summary.repeated if positions is None else positions
     shape = (summary.count[positions] - 1) / 2.0
-    normal = isinstance(nu, float) and np.isinf(nu)
-    inflation = 1.0 if normal else nu / (nu - 2.0)
+    inflation = 1.0 if gross is None else gross.variance_factor
     return shape, 1.0 / (2.0 * within_sd**2 * inflation)
 
 
@@ -453,7 +460,7 @@ def expectations(theta: dict, state: dict, summaries: dict):
         yield measurement, summary, mu + adjustment(measurement, summary, theta), within, between
 
 
-def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> np.ndarray:
+def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, gross=None) -> np.ndarray:
     """Log density of each subject's mean reading (numpy): :func:`log_mean_density`.
 
     Parameters
@@ -464,14 +471,14 @@ def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, nu=np.inf) -> n
         last axis.
     within_sd, between_sd : array_like
         SDs, broadcastable.
-    nu : array_like
-        Degrees of freedom (``reading_nu``); ``inf`` gives the normal density.
+    gross : GrossError or None
+        The reading error's gross component; None gives the normal density.
     """
     resid = summary.mean - np.asarray(mu, dtype=float)
-    return log_mean_density(summary, resid, np.asarray(within_sd), np.asarray(between_sd), nu)
+    return log_mean_density(summary, resid, np.asarray(within_sd), np.asarray(between_sd), gross)
 
 
-def loglik_ss(summary: Summary, within_sd, nu=np.inf, positions=None) -> np.ndarray:
+def loglik_ss(summary: Summary, within_sd, gross=None, positions=None) -> np.ndarray:
     """Log density of the within sums of squares at ``positions`` (numpy), the Gamma term.
 
     Returns
@@ -481,7 +488,7 @@ def loglik_ss(summary: Summary, within_sd, nu=np.inf, positions=None) -> np.ndar
         subject by default).
     """
     positions = summary.repeated if positions is None else positions
-    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), nu, positions)
+    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), gross, positions)
     ss = summary.ss[positions]
     return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
 
@@ -494,7 +501,7 @@ def draw(
     mask: np.ndarray,
     rng,
     extra_sd=0.0,
-    nu=np.inf,
+    gross=None,
 ):
     """Draw readings (natural units) where ``mask`` is True, NaN elsewhere.
 
@@ -510,9 +517,8 @@ def draw(
     rng : numpy.random.Generator
     extra_sd : array_like
         Known extra between-subject SD per subject.
-    nu : array_like
-        Degrees of freedom of each reading's within-subject error (``reading_nu``),
-        broadcastable to ``mu``; ``inf`` draws normal errors.
+    gross : GrossError or None
+        The within-subject error's gross component; None draws normal errors.
 
     Returns
     -------
@@ -526,24 +532,27 @@ def draw(
     b = rng.normal(size=mu.shape) * sd_b
     within = np.asarray(within_sd, dtype=float)[..., None]
     size = (*mu.shape, mask.shape[-1])
-    y = (mu + b)[..., None] + student_t(rng, nu, size) * within
+    y = (mu + b)[..., None] + reading_errors(rng, gross, size) * within
     y = from_model_scale(measurement, y)
     return np.where(mask, y, np.nan)
 
 
-#: Simulated t errors are cut at this many scale units, so that no simulated reading is
-#: impossible (a t with 4 degrees of freedom passes it with probability 0.0013).
-T_LIMIT = 8.0
+#: Simulated reading errors are cut at this many of their own component's SDs (:math:`s`,
+#: or :math:`\kappa s` for a gross error), so that no simulated reading is impossible; a
+#: normal passes it with probability 6e-7.
+GROSS_LIMIT = 5.0
 
 
-def student_t(rng, nu, size: tuple) -> np.ndarray:
-    """Standard Student-t draws of shape ``size``, cut at :data:`T_LIMIT` (normal if nu = inf).
+def reading_errors(rng, gross: GrossError | None, size: tuple) -> np.ndarray:
+    """Standard reading errors (SD 1 for ordinary readings) of shape ``size``.
 
-    ``nu`` broadcasts against ``size`` without its last axis (the occasions).
+    Normal; with ``gross``, a share ``gross.share`` of them, drawn independently for each
+    reading, is ``gross.width`` times as wide, and each is cut at :data:`GROSS_LIMIT` of its
+    component's SDs.
     """
     z = rng.normal(size=size)
-    nu = np.broadcast_to(np.asarray(nu, dtype=float), size[:-1])[..., None]
-    if np.all(np.isinf(nu)):
+    if gross is None:
         return z
-    chi2 = rng.chisquare(np.broadcast_to(np.where(np.isinf(nu), 1.0, nu), size))
-    return np.clip(np.where(np.isinf(nu), z, z / np.sqrt(chi2 / nu)), -T_LIMIT, T_LIMIT)
+    wide = rng.random(size=size) < gross.share
+    z = np.clip(z, -GROSS_LIMIT, GROSS_LIMIT)
+    return np.where(wide, gross.width * z, z)

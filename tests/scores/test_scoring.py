@@ -10,7 +10,7 @@ from camg_bayes.cohort import CohortWarning, read_cohort
 from camg_bayes.draws import Draws
 from camg_bayes.draws.summary import weighted_quantiles
 from camg_bayes.model.design import build_design
-from camg_bayes.scores.scoring import SCORE_COLUMNS, prior_probabilities, score
+from camg_bayes.scores.scoring import SCORE_COLUMNS, SERUM_MC_SE, prior_probabilities, score
 from camg_bayes.scores.whatif import Regimen, whatif
 
 
@@ -62,7 +62,11 @@ def test_scores_without_fit_use_the_literature_prior(prior_scores):
     assert by.loc["none", "measurements"] == ""
     assert by.loc["low", "measurements"] == "diet_mg x2, serum_mg x2, urine_mg"
     assert by.loc["low", "driver"] == "serum_mg"
-    assert (table["ess"] > 100).all()
+    # the scorer samples until the mean true serum Mg is precise (SERUM_MC_SE); the ESS
+    # that takes depends on how peaked the posterior is ("low": 87-132 over seeds 1-3)
+    sd = (table["serum_mg_true_hi"] - table["serum_mg_true_lo"]) / 3.29  # 90 % normal
+    assert (sd / np.sqrt(table["ess"]) < SERUM_MC_SE).all()
+    assert (table["ess"] > 50).all()
 
 
 def test_threshold_changes_probabilities():

@@ -389,9 +389,10 @@ def _exposure_columns(cov: dict) -> dict:
 def _reportable(column: str, values: np.ndarray) -> np.ndarray:
     """Readings outside the reader's physiological limits left missing, as unreported.
 
-    A t error far out, or an extreme prior draw, can give a value no laboratory would
-    report (a 24-h urine Ca of 1,100 mmol/d); the reader would refuse the whole cohort.
-    It happened to 9 of 200 SBC cohorts, one reading each, which SBC then lost.
+    A gross reading error far out, or an extreme prior draw, can give a value no
+    laboratory would report (a 24-h urine Ca of 1,100 mmol/d); the reader would refuse the
+    whole cohort. With t4 errors it happened to 9 of 200 SBC cohorts, one reading each,
+    which SBC then lost.
     """
     return np.where(QUANTITIES[column].is_impossible(values), np.nan, values)
 

@@ -1,11 +1,12 @@
 """Laboratory readings have a contaminated normal error: a wild reading is discounted."""
 
+import itertools
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import camg_bayes as cb
 from camg_bayes.cohort import CohortWarning
@@ -55,13 +56,13 @@ def _one(count: int = 1, extra: float = 0.0) -> Summary:
 
 
 def test_mean_reading_density_is_the_normal_mixture_convolution():
-    """PTH-like: a normal deviation plus a contaminated error, against its closed form.
+    """PTH-like, one reading: a normal deviation plus a contaminated error, in closed form.
 
     The convolution of N(0, sd_b) with the contaminated normal is the mixture of
-    N(0, sd_b^2 + s^2/k) and N(0, sd_b^2 + width^2 s^2/k), from the centre to 100 SDs
-    out, with and without the known extra SD.
+    N(0, sd_b^2 + s^2) and N(0, sd_b^2 + width^2 s^2), from the centre to 100 SDs out,
+    with and without the known extra SD. Repeats: the test below.
     """
-    for between, extra, count in ((0.3, 0.0, 1), (0.05, 0.0, 1), (0.0, 0.1, 2), (1.0, 0.0, 1)):
+    for between, extra, count in ((0.3, 0.0, 1), (0.05, 0.0, 1), (0.0, 0.1, 1), (1.0, 0.0, 1)):
         var_b = between**2 + extra**2
         within = 0.2**2 / count
         for r in (0.0, 0.1, 0.5, 2.0, 20.0):
@@ -71,6 +72,62 @@ def test_mean_reading_density_is_the_normal_mixture_convolution():
             )
             got = loglik_mean(_one(count, extra), -r, 0.2, between, gross=GROSS)[0]
             assert abs(got - expected) < 1e-9, (between, extra, r, got, expected)
+
+
+def _brute_force(readings, loc, within, persistent, most_gross):
+    """Log density of readings about a shared N(0, persistent) deviation, over every
+    assignment of gross errors with at most ``most_gross`` gross readings (renormalised)."""
+    k = len(readings)
+    terms, weights = [], []
+    for gross in itertools.product([0, 1], repeat=k):
+        if sum(gross) > most_gross:
+            continue
+        var = np.where(np.array(gross) == 1, 36.0, 1.0) * within**2
+        cov = persistent * np.ones((k, k)) + np.diag(var)
+        terms.append(stats.multivariate_normal.logpdf(readings, np.full(k, loc), cov))
+        weights.append(np.log(0.01) * sum(gross) + np.log(0.99) * (k - sum(gross)))
+    weights = np.array(weights)
+    return special.logsumexp(np.array(terms) + weights) - special.logsumexp(weights)
+
+
+def test_repeated_readings_with_a_deviation_have_their_joint_density():
+    """PTH-like repeats: every reading's own gross-error indicator, the deviation shared.
+
+    Against the multivariate normal summed over assignments: equal (1e-9) when both leave
+    out two or more gross readings of a subject, within 1e-3 of the complete sum for
+    ordinary readings and 0.01 for one reading far out.
+    """
+    readings = np.array(
+        [
+            [1.3, 1.5, np.nan],
+            [1.3, 1.4, 1.2],
+            [1.3, 2.9, np.nan],
+            [0.5, 2.9, 1.4],
+            [2.0, np.nan, np.nan],
+        ]
+    )
+    summary = summarise(readings)
+    got = loglik_mean(summary, 1.4, 0.2, 0.3, gross=GROSS)
+    for i, row in enumerate(readings):
+        row = row[np.isfinite(row)]
+        one = _brute_force(row, 1.4, 0.2, 0.09, most_gross=1)
+        assert abs(got[i] - one) < 1e-9, (i, got[i], one)
+        complete = _brute_force(row, 1.4, 0.2, 0.09, most_gross=3)
+        if i < 2:  # ordinary readings
+            assert abs(got[i] - complete) < 1e-3, (i, got[i], complete)
+        if i == 2:  # one reading 7.5 SDs out: two gross readings are likelier there
+            assert abs(got[i] - complete) < 0.01, (i, got[i], complete)
+    assert len(ss_positions(summary, 0.3, GROSS)) == 0  # no separate Gamma term
+    # serum Ca without albumin: the same density with the known extra SD as the deviation
+    extra = Summary(
+        summary.subject,
+        summary.count,
+        summary.mean,
+        summary.ss,
+        np.full(5, 0.3),
+        deviation=summary.deviation,
+    )
+    np.testing.assert_allclose(loglik_mean(extra, 1.4, 0.2, 0.0, gross=GROSS), got)
 
 
 def test_mean_reading_density_matches_the_simulator_with_a_between_subject_deviation():

@@ -235,7 +235,7 @@ class Draws:
             out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between, gross)
             positions = ss_positions(summary, between, gross)
             if len(positions):
-                out[f"{m.column}_ss"] = loglik_ss(summary, within, gross, positions)
+                out[f"{m.column}_ss"] = loglik_ss(summary, within, positions)
         return out
 
 

@@ -217,7 +217,7 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
         )
         positions = ss_positions(summary, between, gross)
         if len(positions):
-            shape, rate = ss_shape_rate(summary, within, gross, positions)
+            shape, rate = ss_shape_rate(summary, within, positions)
             dims = f"{measurement.column}_repeat"
             model.add_coord(dims, design.subjects[summary.subject[positions]])
             pm.Gamma(

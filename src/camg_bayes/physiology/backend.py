@@ -19,6 +19,7 @@ _OPERATIONS = {
     "log": (np.log, pt.log),
     "log1p": (np.log1p, pt.log1p),
     "logaddexp": (np.logaddexp, pt.logaddexp),
+    "logsumexp": (special.logsumexp, pt.logsumexp),
     "expm1": (np.expm1, pt.expm1),
     "sqrt": (np.sqrt, pt.sqrt),
     "sigmoid": (special.expit, pt.sigmoid),

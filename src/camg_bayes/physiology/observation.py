@@ -22,11 +22,11 @@ normal :math:`\kappa` times as wide (``gross_error_width``), so that such a read
 discounted rather than believed. The simulator draws each reading's error from the same
 mixture. 24-h recalls keep normal errors on the log scale. For a laboratory reading
 without a deviation (serum Mg, ionized Ca, urine Mg) each reading enters through its own
-two-component density, exact. With a deviation (PTH, urine Ca) the mean's density is the
-two-component mixture of normals (:func:`log_mean_density`), exact for one reading;
-repeats there share one component, and the Gamma term of the within sum of squares is
-matched to the mixture's variance: approximations. The PyMC model, the numpy scoring
-code and the simulator all read :data:`MEASUREMENTS`.
+two-component density, exact. With a deviation (PTH, urine Ca) or a known extra SD
+(serum Ca without albumin) the readings' joint density integrates the deviation out
+analytically for no gross reading and for each one reading gross: exact for one reading,
+and leaving out only two or more gross readings of one subject. The PyMC model, the numpy
+scoring code and the simulator all read :data:`MEASUREMENTS`.
 """
 
 from __future__ import annotations
@@ -308,17 +308,14 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, gross=N
       :math:`\sigma_b^2 + \sigma_e^2 + \sigma_w^2/k`, exact.
     - Contaminated normal errors without a deviation: the readings' joint density, the
       product of each reading's two-component density (:attr:`Summary.deviation` places
-      them about the mean), exact; the within sum of squares then has no term of its own
-      (:func:`ss_positions`). Where a known extra SD is added (serum Ca without albumin),
-      the mixture below.
-    - Contaminated normal errors with a deviation: the two-component mixture of normals
-      over the error's precision :math:`\lambda_j` (:meth:`GrossError.rule`),
+      them about the mean), exact.
+    - Contaminated normal errors with a deviation (or a known extra SD, serum Ca without
+      albumin): the readings' joint density with the deviation integrated out, over no
+      gross reading and each one reading gross (:func:`_joint_with_deviation`); exact for
+      one reading, and within :math:`O(\varepsilon^2)` for repeats.
 
-      .. math:: \log \sum_j w_j\, N(r; 0, \sigma_b^2 + \sigma_e^2 + \sigma_w^2/(k\lambda_j)),
-
-      exact for one reading. With repeats the readings share one component: the variance
-      is the mean's, the tails heavier, and the within sum of squares has a Gamma term
-      (:func:`ss_shape_rate`).
+    With contaminated errors the within sum of squares has no term of its own
+    (:func:`ss_positions`).
 
     Parameters
     ----------
@@ -337,40 +334,95 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, gross=N
     if gross is None:
         var = persistent + within_var
         return -0.5 * (xp.log(2.0 * np.pi * var) + resid**2 / var)
-    if _has_deviation(between_sd):
-        return _scale_mixture(resid, persistent, within_var, gross)
-    # no deviation: each reading's own mixture, and the convolution only where a known
-    # extra SD is added
     deviation = summary.deviation
     if deviation is None:
-        if np.any((summary.count > 1) & (summary.extra_sd == 0)):
+        if np.any(summary.count > 1):
             raise ValueError("repeated readings need their deviations (Summary.deviation)")
         deviation = np.zeros((len(summary.count), 1))
     present = np.isfinite(deviation)
     reading = resid[..., None] + np.where(present, deviation, 0.0)
-    var = (within_var * summary.count)[..., None]
+    var = within_sd**2  # one ordinary reading's error variance
+    if _has_deviation(between_sd):
+        return _joint_with_deviation(reading, present, var, persistent, gross)
+    # no deviation: each reading's own mixture, and the joint density only where a known
+    # extra SD is added
+    var_each = _pad(var)
     (_, narrow), (log_ordinary, log_gross) = gross.rule()
-    half_square = -0.5 * reading**2 / var
-    each = -0.5 * xp.log(2.0 * np.pi * var) + xp.logaddexp(
+    half_square = -0.5 * reading**2 / var_each
+    each = -0.5 * xp.log(2.0 * np.pi * var_each) + xp.logaddexp(
         log_ordinary + half_square, log_gross - np.log(gross.width) + narrow * half_square
     )
     out = (each * present).sum(axis=-1)
     extra = np.flatnonzero(summary.extra_sd)
     if not len(extra):
         return out
-    part = _scale_mixture(resid[..., extra], persistent[..., extra], within_var[..., extra], gross)
+    part = _joint_with_deviation(
+        reading[..., extra, :], present[extra], var, persistent[..., extra], gross
+    )
     return xp.put(out, extra, part)
 
 
-def _scale_mixture(resid, persistent, within_var, gross: GrossError):
-    """Log density of a normal (variance ``persistent``) plus a contaminated normal error."""
-    xp = namespace(resid, persistent, within_var)
-    precision, log_w = gross.rule()
-    terms = []
-    for lam, lw in zip(precision, log_w, strict=True):
-        var = persistent + within_var / lam
-        terms.append(lw - 0.5 * xp.log(2.0 * np.pi * var) - 0.5 * resid**2 / var)
-    return xp.logaddexp(*terms)
+def _pad(x):
+    """``x`` with a trailing axis of length one (numpy or pytensor)."""
+    return pt.shape_padright(x) if isinstance(x, Variable) else np.asarray(x)[..., None]
+
+
+def _joint_with_deviation(reading, present, var, persistent, gross: GrossError):
+    r"""Log joint density of each subject's readings about a shared normal deviation.
+
+    Readings :math:`r_j = b + e_j` (about their expectation), :math:`b \sim N(0, P)`, and
+    independent errors :math:`e_j` of variance :math:`v`, or :math:`\kappa^2 v` for a gross
+    error. Given which readings are gross, :math:`r` is normal with covariance
+    :math:`P\,\mathbf{1}\mathbf{1}^\top + \mathrm{diag}(v_j)`, whose log density follows
+    from the matrix determinant lemma and the Sherman-Morrison formula:
+
+    .. math::
+        -\tfrac12\Big[k \log 2\pi + \sum_j \log v_j + \log(1 + P A)
+        + C - \frac{P B^2}{1 + P A}\Big],\quad
+        A = \sum_j \frac{1}{v_j},\ B = \sum_j \frac{r_j}{v_j},\ C = \sum_j \frac{r_j^2}{v_j}.
+
+    The sum runs over no gross reading and each one reading gross, with weights
+    proportional to :math:`(1-\varepsilon)^k` and :math:`\varepsilon(1-\varepsilon)^{k-1}`;
+    two or more gross readings of one subject (probability about
+    :math:`k^2\varepsilon^2/2`, 1e-4 for two readings) are left out. Exact for one reading.
+
+    Parameters
+    ----------
+    reading : array_like
+        ``(..., subject, occasion)``, readings minus their expectation; any finite value
+        where absent.
+    present : numpy.ndarray of bool
+        ``(subject, occasion)``.
+    var : array_like
+        :math:`v`, broadcastable against ``(..., subject)``.
+    persistent : array_like
+        :math:`P`, broadcastable against ``(..., subject)``.
+    gross : GrossError
+    """
+    xp = namespace(reading, var, persistent)
+    count = present.sum(axis=-1)
+    ordinary = present / _pad(var)  # 1 / v_j of each present reading
+    a = ordinary.sum(axis=-1)
+    b = (ordinary * reading).sum(axis=-1)
+    c = (ordinary * reading**2).sum(axis=-1)
+
+    def log_normal(a, b, c, log_det, persistent):
+        one = 1.0 + persistent * a
+        return -0.5 * (log_det + xp.log(one) + c - persistent * b**2 / one)
+
+    log_det = count * xp.log(var)
+    log_norm = np.log(1.0 - gross.share + count * gross.share)  # the weights' sum, logged
+    none = log_normal(a, b, c, log_det, persistent) + np.log(1.0 - gross.share) - log_norm
+    less = (1.0 - gross.width**-2.0) * ordinary  # what a gross reading takes off 1 / v_j
+    one_gross = log_normal(
+        _pad(a) - less,
+        _pad(b) - less * reading,
+        _pad(c) - less * reading**2,
+        _pad(log_det) + 2.0 * np.log(gross.width),
+        _pad(persistent),
+    ) + np.where(present, np.log(gross.share) - log_norm[:, None], -np.inf)
+    log_2pi = 0.5 * count * np.log(2.0 * np.pi)
+    return xp.logaddexp(none, xp.logsumexp(one_gross, axis=-1)) - log_2pi
 
 
 def _has_deviation(between_sd) -> bool:
@@ -381,41 +433,28 @@ def _has_deviation(between_sd) -> bool:
 def ss_positions(summary: Summary, between_sd=0.0, gross=None) -> np.ndarray:
     """Positions (into ``summary``) whose within sum of squares has a Gamma term.
 
-    All repeated subjects, except where :func:`log_mean_density` already holds the
-    readings' exact joint density: contaminated normal errors without a deviation or a
-    known extra SD.
+    Every repeated subject with normal errors (mean and within sum of squares are then
+    sufficient); none with contaminated normal errors, whose readings' joint density
+    :func:`log_mean_density` holds whole.
     """
-    repeated = summary.repeated
-    if gross is None or _has_deviation(between_sd):
-        return repeated
-    return repeated[summary.extra_sd[repeated] > 0]
+    return summary.repeated if gross is None else np.array([], dtype=int)
 
 
 def ss_subjects(summary: Summary, n_terms: int) -> np.ndarray:
-    """Subjects (design positions) of a Gamma term with ``n_terms`` values.
-
-    :func:`ss_positions` keeps either every repeated subject or those of them with a known
-    extra SD; the two sets are equal when they have the same size, so the size tells them
-    apart.
-    """
-    repeated = summary.repeated
-    if n_terms != len(repeated):
-        repeated = repeated[summary.extra_sd[repeated] > 0]
-    return summary.subject[repeated]
+    """Subjects (design positions) of a Gamma term with ``n_terms`` values: every repeat."""
+    if n_terms != len(summary.repeated):
+        raise ValueError(f"{n_terms} Gamma terms for {len(summary.repeated)} repeated subjects")
+    return summary.subject[summary.repeated]
 
 
-def ss_shape_rate(summary: Summary, within_sd, gross=None, positions=None):
-    """Gamma shape and rate of the within sum of squares at ``positions``.
+def ss_shape_rate(summary: Summary, within_sd, positions=None):
+    """Gamma shape and rate of the within sum of squares at ``positions`` (normal errors).
 
-    ``positions`` defaults to every repeated subject. With a contaminated normal error
-    the Gamma is matched to the readings' variance,
-    ``within_sd**2 * gross.variance_factor``, so that repeats and single readings agree on
-    what ``within_sd`` (the ordinary readings' SD) is.
+    ``positions`` defaults to every repeated subject.
     """
     positions = summary.repeated if positions is None else positions
     shape = (summary.count[positions] - 1) / 2.0
-    inflation = 1.0 if gross is None else gross.variance_factor
-    return shape, 1.0 / (2.0 * within_sd**2 * inflation)
+    return shape, 1.0 / (2.0 * within_sd**2)
 
 
 def adjustment(measurement: Measurement, summary: Summary, theta: dict):
@@ -478,7 +517,7 @@ def loglik_mean(summary: Summary, mu, within_sd, between_sd=0.0, gross=None) -> 
     return log_mean_density(summary, resid, np.asarray(within_sd), np.asarray(between_sd), gross)
 
 
-def loglik_ss(summary: Summary, within_sd, gross=None, positions=None) -> np.ndarray:
+def loglik_ss(summary: Summary, within_sd, positions=None) -> np.ndarray:
     """Log density of the within sums of squares at ``positions`` (numpy), the Gamma term.
 
     Returns
@@ -488,7 +527,7 @@ def loglik_ss(summary: Summary, within_sd, gross=None, positions=None) -> np.nda
         subject by default).
     """
     positions = summary.repeated if positions is None else positions
-    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), gross, positions)
+    shape, rate = ss_shape_rate(summary, np.asarray(within_sd), positions)
     ss = summary.ss[positions]
     return shape * np.log(rate) - special.gammaln(shape) + (shape - 1.0) * np.log(ss) - rate * ss
 

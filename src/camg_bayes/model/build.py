@@ -22,9 +22,9 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
   paths share. Laboratory readings have a contaminated normal error
   (``gross_error_share`` of them from a normal ``gross_error_width`` times as wide), so
-  that a gross error is discounted rather than believed; with the between-subject
-  deviation, the mean's density is a two-component mixture of normals
-  (:func:`~camg_bayes.physiology.observation.log_mean_density`).
+  that a gross error is discounted rather than believed; with a between-subject
+  deviation, each subject's readings have their joint density with the deviation
+  integrated out (:func:`~camg_bayes.physiology.observation.log_mean_density`).
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.
 

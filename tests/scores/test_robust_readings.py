@@ -41,11 +41,11 @@ def test_loglik_mean_is_the_contaminated_normal_density():
     present = np.isfinite(readings)
     each = np.where(present, _mixture_logpdf(np.where(present, readings, 0.0), 0.82, 0.03), 0.0)
     np.testing.assert_allclose(got, each.sum(axis=1))
-    assert len(ss_positions(summary, 0.0, GROSS)) == 0  # the repeats are in the mean term
+    assert len(ss_positions(summary, GROSS)) == 0  # the repeats are in the mean term
     normal = loglik_mean(summary, 0.82, 0.03, 0.0)
     scale = 0.03 / np.sqrt(summary.count)
     np.testing.assert_allclose(normal, stats.norm.logpdf(summary.mean, 0.82, scale))
-    assert list(ss_positions(summary, 0.0)) == [1]  # normal: mean and SS are sufficient
+    assert list(ss_positions(summary)) == [1]  # normal: mean and SS are sufficient
     assert BY_COLUMN["serum_mg"].robust and not BY_COLUMN["diet_mg"].robust
     # a reading 10 SDs out is far likelier as a gross error than under a normal
     assert got[2] - normal[2] > 40
@@ -117,7 +117,7 @@ def test_repeated_readings_with_a_deviation_have_their_joint_density():
             assert abs(got[i] - complete) < 1e-3, (i, got[i], complete)
         if i == 2:  # one reading 7.5 SDs out: two gross readings are likelier there
             assert abs(got[i] - complete) < 0.01, (i, got[i], complete)
-    assert len(ss_positions(summary, 0.3, GROSS)) == 0  # no separate Gamma term
+    assert len(ss_positions(summary, GROSS)) == 0  # no separate Gamma term
     # serum Ca without albumin: the same density with the known extra SD as the deviation
     extra = Summary(
         summary.subject,

@@ -233,7 +233,7 @@ class Draws:
         for m, summary, mu, within, between in expectations(theta, state, design.summaries):
             gross = gross_error(m, theta)
             out[f"{m.column}_mean"] = loglik_mean(summary, mu, within, between, gross)
-            positions = ss_positions(summary, between, gross)
+            positions = ss_positions(summary, gross)
             if len(positions):
                 out[f"{m.column}_ss"] = loglik_ss(summary, within, positions)
         return out

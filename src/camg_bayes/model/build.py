@@ -215,7 +215,7 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
             observed=summary.mean,
             dims=dims,
         )
-        positions = ss_positions(summary, between, gross)
+        positions = ss_positions(summary, gross)
         if len(positions):
             shape, rate = ss_shape_rate(summary, within, positions)
             dims = f"{measurement.column}_repeat"

@@ -430,7 +430,7 @@ def _has_deviation(between_sd) -> bool:
     return isinstance(between_sd, Variable) or bool(np.any(between_sd))
 
 
-def ss_positions(summary: Summary, between_sd=0.0, gross=None) -> np.ndarray:
+def ss_positions(summary: Summary, gross=None) -> np.ndarray:
     """Positions (into ``summary``) whose within sum of squares has a Gamma term.
 
     Every repeated subject with normal errors (mean and within sum of squares are then

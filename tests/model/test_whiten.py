@@ -11,6 +11,7 @@ from camg_bayes.model import whiten
 from camg_bayes.model.config import load_config
 from camg_bayes.model.design import build_design
 from camg_bayes.model.simulate import simulate
+from camg_bayes.physiology.observation import GrossError
 from camg_bayes.physiology.parameters import expand
 from camg_bayes.physiology.state import steady_state
 from camg_bayes.physiology.variation import LATENTS, prior_logpdf
@@ -102,3 +103,51 @@ def test_coordinates_from_latents_inverts_the_transform():
     back, log_jac_back = whiten.coordinates_from_latents(theta, cov, latent, data)
     np.testing.assert_allclose(back, zeta, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(log_jac_back, log_jac, rtol=1e-12)
+
+
+def _quadrature_moments(mean, sd, slope, residual, within, count, gross):
+    """Posterior mean and SD of x on a fine grid: normal prior, contaminated readings' mean."""
+    x = np.linspace(mean - 12 * sd, mean + 12 * sd, 200_001)
+    n = max(count, 1)
+    share = 1.0 - (1.0 - gross.share) ** n
+    normal = stats.norm.pdf(residual, slope * x, np.sqrt(within / n))
+    wide = stats.norm.pdf(residual, slope * x, np.sqrt(within * (gross.width**2 + n - 1) / n**2))
+    density = stats.norm.pdf(x, mean, sd) * ((1 - share) * normal + share * wide)
+    density /= density.sum()
+    m = (x * density).sum()
+    return m, np.sqrt(((x - m) ** 2 * density).sum())
+
+
+@pytest.mark.parametrize("residual", [0.01, -0.3, -0.45])
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_far_reading_gives_coordinates_that_span_both_explanations(residual, count):
+    """With a gross error possible, the coordinates follow the exact posterior's moments.
+
+    The linear case (a serum Mg reading ``residual = -slope x + e``): the posterior is a
+    two-component normal mixture, whose mean and SD the coordinates must match. A reading
+    near the prior leaves the normal branch almost unchanged; a far one moves the centre
+    and widens the scale to cover both the reading being true and it being a gross error.
+    """
+    gross = GrossError(0.01, 6.0)
+    mean, sd, slope, within = 0.1, 0.25, 0.3, 0.03**2
+    m, s = whiten._robust_posterior(
+        mean, sd, -slope, residual, (within, 0.0), np.asarray(float(count)), gross, np
+    )
+    m_exact, s_exact = _quadrature_moments(mean, sd, -slope, residual, within, count, gross)
+    np.testing.assert_allclose([m, s], [m_exact, s_exact], rtol=1e-6, atol=1e-9)
+    m_normal, s_normal = whiten._robust_posterior(
+        mean, sd, -slope, residual, (within, 0.0), np.asarray(float(count)), None, np
+    )
+    z = abs(residual + slope * mean) / np.sqrt(slope**2 * sd**2 + within / count)
+    if z < 1:  # an ordinary reading: close to the normal branch
+        assert abs(m - m_normal) < 0.1 * s_normal and s < 1.15 * s_normal, (m, s, m_normal)
+    else:  # a reading more than 3 SD out: much wider than the normal branch alone
+        assert z > 3 and s > 1.5 * s_normal, (z, s, s_normal)
+
+
+def test_without_readings_the_coordinates_are_the_prior():
+    """A subject with no reading of the kind keeps the prior, gross error or not."""
+    m, s = whiten._robust_posterior(
+        0.1, 0.25, -0.3, 5.0, (0.03**2, 0.0), np.asarray(0.0), GrossError(0.01, 6.0), np
+    )
+    np.testing.assert_allclose([m, s], [0.1, 0.25])

@@ -17,6 +17,7 @@ from camg_bayes.physiology.observation import (
     Summary,
     draw,
     gross_error,
+    log_mean_density,
     loglik_mean,
     reading_errors,
     ss_positions,
@@ -183,15 +184,40 @@ def test_simulated_gross_errors_are_rare_wide_and_bounded():
     )
 
 
-def test_gross_error_comes_from_the_fixed_priors_and_is_checked():
+def test_gross_error_comes_from_the_priors_and_is_checked():
+    """The share may vary between draws (it is free by default); the width may not."""
     theta = {"gross_error_share": 0.01, "gross_error_width": 6.0}
     assert gross_error(BY_COLUMN["pth"], theta) == GROSS
     assert gross_error(BY_COLUMN["diet_mg"], theta) is None  # recalls: normal
     assert gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": 0.0}) is None
+    per_draw = gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": np.array([0.01, 0.02])})
+    np.testing.assert_array_equal(per_draw.share, [0.01, 0.02])
     with pytest.raises(ValueError, match="gross_error_width"):
         gross_error(BY_COLUMN["pth"], theta | {"gross_error_width": 0.5})
     with pytest.raises(ValueError, match="differs between draws"):
-        gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": np.array([0.01, 0.02])})
+        gross_error(BY_COLUMN["pth"], theta | {"gross_error_width": np.array([6.0, 8.0])})
+    with pytest.raises(ValueError, match="gross_error_share must lie"):
+        gross_error(BY_COLUMN["pth"], theta | {"gross_error_share": np.array([0.01, 1.2])})
+
+
+def test_a_share_per_draw_gives_each_draw_its_own_density():
+    """Draws with different shares: each row equals the density at that draw's share."""
+    rng = np.random.default_rng(4)
+    n = 6
+    summary = Summary(
+        subject=np.arange(n),
+        count=np.full(n, 2),
+        mean=rng.normal(size=n),
+        ss=np.ones(n),
+        extra_sd=np.zeros(n),
+        deviation=rng.normal(scale=0.3, size=(n, 2)),
+    )
+    shares = np.array([[0.005], [0.03]])
+    both = log_mean_density(summary, summary.mean * 0.1, 0.4, 0.3, GrossError(shares, 6.0))
+    for row, share in enumerate(shares[:, 0]):
+        one = log_mean_density(summary, summary.mean * 0.1, 0.4, 0.3, GrossError(share, 6.0))
+        np.testing.assert_allclose(both[row], one, rtol=1e-12)
+    assert np.all(both[0] != both[1])
 
 
 def test_a_wild_serum_mg_reading_moves_the_estimate_less_than_a_plausible_one():

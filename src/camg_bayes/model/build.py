@@ -21,8 +21,8 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
 * **Observations.** Every measurement through
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
   paths share. Laboratory readings have a contaminated normal error
-  (``gross_error_share`` of them from a normal ``gross_error_width`` times as wide), so
-  that a gross error is discounted rather than believed; with a between-subject
+  (``gross_error_share`` of them, a free parameter, from a normal ``gross_error_width``
+  times as wide), so that a gross error is discounted rather than believed; with a between-subject
   deviation, each subject's readings have their joint density with the deviation
   integrated out (:func:`~camg_bayes.physiology.observation.log_mean_density`).
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
@@ -33,11 +33,13 @@ The model never samples; :func:`camg_bayes.fitting.sample.fit` does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
 
 from camg_bayes.model.config import ModelConfig, load_config
 from camg_bayes.model.design import Design, build_design
@@ -192,12 +194,17 @@ def zero_sum_basis(n: int) -> np.ndarray:
     return basis
 
 
-def _mean_logp(value, mu, within, *between, summary, gross):
+def _mean_logp(value, mu, within, *rest, summary, gross, free_share):
     """Log density of the subjects' mean readings: :func:`log_mean_density`.
 
-    ``between`` is the between-subject SD, absent for a measurement without a deviation.
+    ``rest`` is the between-subject SD (absent for a measurement without a deviation),
+    then, if ``free_share``, the gross-error share, a model variable passed as a
+    parameter so that PyMC sees it.
     """
-    return log_mean_density(summary, value - mu, within, between[0] if between else 0.0, gross)
+    if free_share:
+        *rest, share = rest
+        gross = replace(gross, share=share)
+    return log_mean_density(summary, value - mu, within, rest[0] if rest else 0.0, gross)
 
 
 def _likelihood(theta: dict, state: dict, design: Design) -> None:
@@ -207,11 +214,13 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
         gross = gross_error(measurement, theta)
         name, dims = f"{measurement.column}_mean", f"{measurement.column}_subject"
         sds = (within, between) if measurement.between else (within,)
+        free_share = gross is not None and isinstance(gross.share, Variable)
         pm.CustomDist(
             name,
             mu,
             *sds,
-            logp=partial(_mean_logp, summary=summary, gross=gross),
+            *((gross.share,) if free_share else ()),
+            logp=partial(_mean_logp, summary=summary, gross=gross, free_share=free_share),
             observed=summary.mean,
             dims=dims,
         )

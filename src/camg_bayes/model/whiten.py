@@ -329,14 +329,19 @@ def _robust_posterior(mean, sd, slope, residual, variances, count, gross, xp):
         prior_precision, prior_numerator, slope, residual, gross_variance, count
     )
     m2, v2 = numerator / precision, 1.0 / precision
-    share = 1.0 - (1.0 - gross.share) ** n
+    ops = namespace(gross.share, residual, slope)  # ``xp`` is plain numpy in the inverse
+    log_ordinary, _ = gross.log_weights()
+    log_none = n * log_ordinary  # no gross reading among the n
     spread = slope**2 * sd**2
     s1, s2 = spread + variance, spread + gross_variance
     square = (residual - slope * mean) ** 2
     logit = (
-        np.log1p(-share) - np.log(share) - 0.5 * xp.log(s1 / s2) - 0.5 * square * (1 / s1 - 1 / s2)
+        log_none
+        - ops.log(-ops.expm1(log_none))
+        - 0.5 * ops.log(s1 / s2)
+        - 0.5 * square * (1 / s1 - 1 / s2)
     )
-    w = namespace(logit).sigmoid(logit)  # ``xp`` is plain numpy in the inverse
+    w = ops.sigmoid(logit)
     m = w * m1 + (1.0 - w) * m2
     v = w * (v1 + (m1 - m) ** 2) + (1.0 - w) * (v2 + (m2 - m) ** 2)
     return m, xp.sqrt(v)

@@ -19,7 +19,8 @@ contaminated normal error (:class:`GrossError`): normal with SD :math:`\sigma_w`
 ordinary readings, and for a small share :math:`\varepsilon` (``gross_error_share``) a
 gross error (a haemolysed sample, a mislabelled tube, a half-collected urine) from a
 normal :math:`\kappa` times as wide (``gross_error_width``), so that such a reading is
-discounted rather than believed. The simulator draws each reading's error from the same
+discounted rather than believed. The share is estimated with the population parameters
+(a Beta prior); the width is fixed. The simulator draws each reading's error from the same
 mixture. 24-h recalls keep normal errors on the log scale. For a laboratory reading
 without a deviation (serum Mg, ionized Ca, urine Mg) each reading enters through its own
 two-component density, exact. With a deviation (PTH, urine Ca) or a known extra SD
@@ -148,15 +149,19 @@ class GrossError:
     Contributions to Probability and Statistics, Stanford University Press, 448-485.
     """
 
-    share: float
+    share: object
     width: float
 
-    def rule(self) -> tuple[np.ndarray, np.ndarray]:
-        r"""Precision multipliers :math:`\lambda_j` and their log weights (sum to one)."""
-        return np.array([1.0, self.width**-2.0]), np.log([1.0 - self.share, self.share])
+    def log_weights(self) -> tuple:
+        r"""Log weights :math:`\log(1 - \varepsilon)` and :math:`\log\varepsilon`.
+
+        numpy or pytensor, in the shape of :attr:`share`.
+        """
+        xp = namespace(self.share)
+        return xp.log1p(-self.share), xp.log(self.share)
 
     @property
-    def variance_factor(self) -> float:
+    def variance_factor(self):
         r"""The error's variance over :math:`s^2`: :math:`1 - \varepsilon + \varepsilon\kappa^2`."""
         return 1.0 - self.share + self.share * self.width**2
 
@@ -164,24 +169,38 @@ class GrossError:
 def gross_error(measurement: Measurement, theta: dict) -> GrossError | None:
     """A measurement's contaminated normal error, or None for a normal error.
 
-    None for a 24-h recall (``robust`` False) and when ``gross_error_share`` is 0.
+    None for a 24-h recall (``robust`` False) and when ``gross_error_share`` is fixed at
+    0. The share may be free (a model variable, or one value per draw, shaped like the
+    other parameters); the width must be fixed.
 
     Raises
     ------
     ValueError
-        If ``gross_error_share`` or ``gross_error_width`` is free or differs between draws
-        (the mixture's nodes need them known), or lies outside [0, 1) and [1, inf).
+        If ``gross_error_width`` is free or differs between draws, or is below 1, or a
+        numeric ``gross_error_share`` lies outside [0, 1).
     """
     if not measurement.robust:
         return None
-    share = _fixed(theta["gross_error_share"], "gross_error_share")
     width = _fixed(theta["gross_error_width"], "gross_error_width")
-    if not (0.0 <= share < 1.0 and width >= 1.0):
+    share = theta["gross_error_share"]
+    if width < 1.0:
         raise ValueError(
-            f"gross_error_share must lie in [0, 1) and gross_error_width be at least 1; "
-            f"got {share} and {width}: change them in the prior file"
+            f"gross_error_width must be at least 1, got {width}: change it in the prior file"
         )
-    return GrossError(share, width) if share > 0 else None
+    if isinstance(share, Variable):
+        try:
+            share = float(pt.get_underlying_scalar_constant_value(share))
+        except NotScalarConstantError:
+            return GrossError(share, width)  # free: a model variable
+    values = np.asarray(share, dtype=float)
+    if not np.all((values >= 0.0) & (values < 1.0)):
+        raise ValueError(
+            f"gross_error_share must lie in [0, 1), got {values.min()} to {values.max()}: "
+            "change it in the prior file"
+        )
+    if np.all(values == 0.0):
+        return None
+    return GrossError(float(values.flat[0]) if np.all(values == values.flat[0]) else values, width)
 
 
 def _fixed(value, name: str) -> float:
@@ -328,7 +347,7 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, gross=N
         The reading error's gross component (:func:`gross_error`); None gives the normal
         density.
     """
-    xp = namespace(resid, within_sd, between_sd)
+    xp = namespace(resid, within_sd, between_sd, None if gross is None else gross.share)
     within_var = within_sd**2 / summary.count
     persistent = between_sd**2 + summary.extra_sd**2
     if gross is None:
@@ -347,10 +366,11 @@ def log_mean_density(summary: Summary, resid, within_sd, between_sd=0.0, gross=N
     # no deviation: each reading's own mixture, and the joint density only where a known
     # extra SD is added
     var_each = _pad(var)
-    (_, narrow), (log_ordinary, log_gross) = gross.rule()
+    log_ordinary, log_gross = (_pad(w) for w in gross.log_weights())
     half_square = -0.5 * reading**2 / var_each
     each = -0.5 * xp.log(2.0 * np.pi * var_each) + xp.logaddexp(
-        log_ordinary + half_square, log_gross - np.log(gross.width) + narrow * half_square
+        log_ordinary + half_square,
+        log_gross - np.log(gross.width) + half_square / gross.width**2,
     )
     out = (each * present).sum(axis=-1)
     extra = np.flatnonzero(summary.extra_sd)
@@ -399,7 +419,7 @@ def _joint_with_deviation(reading, present, var, persistent, gross: GrossError):
         :math:`P`, broadcastable against ``(..., subject)``.
     gross : GrossError
     """
-    xp = namespace(reading, var, persistent)
+    xp = namespace(reading, var, persistent, gross.share)
     count = present.sum(axis=-1)
     ordinary = present / _pad(var)  # 1 / v_j of each present reading
     a = ordinary.sum(axis=-1)
@@ -411,8 +431,9 @@ def _joint_with_deviation(reading, present, var, persistent, gross: GrossError):
         return -0.5 * (log_det + xp.log(one) + c - persistent * b**2 / one)
 
     log_det = count * xp.log(var)
-    log_norm = np.log(1.0 - gross.share + count * gross.share)  # the weights' sum, logged
-    none = log_normal(a, b, c, log_det, persistent) + np.log(1.0 - gross.share) - log_norm
+    log_ordinary, log_gross = gross.log_weights()
+    log_norm = xp.log(1.0 + (count - 1.0) * gross.share)  # the weights' sum, logged
+    none = log_normal(a, b, c, log_det, persistent) + log_ordinary - log_norm
     less = (1.0 - gross.width**-2.0) * ordinary  # what a gross reading takes off 1 / v_j
     one_gross = log_normal(
         _pad(a) - less,
@@ -420,7 +441,7 @@ def _joint_with_deviation(reading, present, var, persistent, gross: GrossError):
         _pad(c) - less * reading**2,
         _pad(log_det) + 2.0 * np.log(gross.width),
         _pad(persistent),
-    ) + np.where(present, np.log(gross.share) - log_norm[:, None], -np.inf)
+    ) + xp.where(present, _pad(log_gross - log_norm), -np.inf)
     log_2pi = 0.5 * count * np.log(2.0 * np.pi)
     return xp.logaddexp(none, xp.logsumexp(one_gross, axis=-1)) - log_2pi
 
@@ -592,6 +613,7 @@ def reading_errors(rng, gross: GrossError | None, size: tuple) -> np.ndarray:
     z = rng.normal(size=size)
     if gross is None:
         return z
-    wide = rng.random(size=size) < gross.share
+    share = np.asarray(gross.share, dtype=float)
+    wide = rng.random(size=size) < (share[..., None] if share.ndim else share)
     z = np.clip(z, -GROSS_LIMIT, GROSS_LIMIT)
     return np.where(wide, gross.width * z, z)

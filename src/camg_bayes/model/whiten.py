@@ -16,6 +16,13 @@ the set point, with the set-point deviation marginalised: in a cohort without re
 :math:`\zeta`; the model's density is exact (prior of :math:`x`, every likelihood term,
 and the Jacobian :math:`\sum \log s`), so the approximation only shapes the geometry.
 
+Laboratory readings can be gross errors (:class:`~camg_bayes.physiology.observation.GrossError`).
+For the renal and gut deviations, whose readings (serum and urine Mg) decide them, :math:`m`
+and :math:`s` are the moments of the two-branch posterior, the reading true or a gross
+error, weighted by each branch's evidence (:func:`_robust_posterior`): a reading far from
+what the rest of the subject's data predict then leaves two modes a few units apart, not
+one at the origin and one many units away.
+
 For the Gaussian parts this is exact marginalisation done by a change of variables: with a
 normal prior and normal readings, :math:`\zeta` is standard normal *whatever* the
 population parameters, so between-person and within-person SDs no longer form the funnel

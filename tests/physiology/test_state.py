@@ -1,5 +1,6 @@
 import numpy as np
 import pytensor.tensor as pt
+import pytest
 
 from camg_bayes.model.config import load_config
 from camg_bayes.physiology.parameters import expand
@@ -112,3 +113,22 @@ def test_exposures_shift_the_renal_and_gut_routes():
     assert thiazide["serum_mg_true"] < base["serum_mg_true"]
     np.testing.assert_allclose(thiazide["urine_mg_true"], base["urine_mg_true"])
     assert ppi["absorbed_mg"] < base["absorbed_mg"] and ppi["urine_mg_true"] < base["urine_mg_true"]
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_numpy_logsumexp_matches_scipy_with_empty_and_infinite_terms(keepdims):
+    """The fast numpy logsumexp: scipy's values, -inf where every term is -inf."""
+    from scipy import special
+
+    from camg_bayes.physiology.backend import logsumexp
+
+    a = np.random.default_rng(1).normal(scale=30.0, size=(4, 5, 3))
+    a[0, :, 1] = -np.inf
+    a[1, 2, :] = -np.inf
+    for axis in (0, -1):
+        np.testing.assert_allclose(
+            logsumexp(a, axis=axis, keepdims=keepdims),
+            special.logsumexp(a, axis=axis, keepdims=keepdims),
+            rtol=1e-13,
+        )
+    assert logsumexp(a, axis=-1)[1, 2] == -np.inf

@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import special
 
 from camg_bayes.draws.draws import Draws, by_subject
 from camg_bayes.model.design import Design
@@ -38,6 +37,7 @@ from camg_bayes.model.whiten import (
     coordinates_from_latents,
     latents_from_coordinates,
 )
+from camg_bayes.physiology.backend import logsumexp
 from camg_bayes.physiology.variation import LATENTS, stack, unstack
 
 N_LATENT = len(LATENTS)
@@ -221,7 +221,7 @@ class Weighted:
         """Weights normalised over all (draw, sample) pairs of each subject, ``(S * K, J)``."""
         flat = self.log_weight.reshape(-1, self.log_weight.shape[-1])
         flat = np.where(np.isfinite(flat), flat, -np.inf)
-        return np.exp(flat - special.logsumexp(flat, axis=0, keepdims=True))
+        return np.exp(flat - logsumexp(flat, axis=0, keepdims=True))
 
     def ess(self) -> np.ndarray:
         """Effective sample size of each subject's normalised weights."""
@@ -340,6 +340,6 @@ def integrated_loglik(
     """
     weighted = weigh(draws, design, proposal, samples, rng)
     log_w = weighted.log_weight
-    loglik = special.logsumexp(log_w, axis=1) - np.log(samples)
-    w = np.exp(log_w - special.logsumexp(log_w, axis=1, keepdims=True))
+    loglik = logsumexp(log_w, axis=1) - np.log(samples)
+    w = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
     return loglik, (1.0 / (w**2).sum(axis=1)).min(axis=0)

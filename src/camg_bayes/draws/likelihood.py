@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import special
 
 from camg_bayes.draws.draws import Draws
 from camg_bayes.draws.importance import Proposal, integrated_loglik
 from camg_bayes.model.design import Design
+from camg_bayes.physiology.backend import logsumexp
 from camg_bayes.physiology.observation import ss_subjects
 
 #: Name of the integrated log-likelihood group of a fit.
@@ -161,7 +161,7 @@ def prior_dataset(
         loglik, _ = integrated_loglik(
             prior, part, proposal_of(summary, part), samples=samples, rng=rng
         )
-        out[index] = special.logsumexp(loglik, axis=0) - np.log(prior.n)
+        out[index] = logsumexp(loglik, axis=0) - np.log(prior.n)
     return xr.Dataset(
         {"all_measurements": (("subject",), out)}, coords={"subject": design.subjects}
     )

@@ -22,8 +22,8 @@ the mechanisms of :mod:`camg_bayes.physiology`; nothing is re-written here):
   :func:`camg_bayes.physiology.observation.expectations`, the observation model the numpy
   paths share. Laboratory readings have a contaminated normal error
   (``gross_error_share`` of them, a free parameter, from a normal ``gross_error_width``
-  times as wide), so that a gross error is discounted rather than believed; with a between-subject
-  deviation, each subject's readings have their joint density with the deviation
+  times as wide), so that a gross error is discounted rather than believed; with a
+  between-subject deviation, each subject's readings have their joint density with the deviation
   integrated out (:func:`~camg_bayes.physiology.observation.log_mean_density`).
   Missing readings are simply absent from the sufficient statistics: no row is deleted,
   no input imputed. A subject with no readings at all keeps its prior.

@@ -138,8 +138,9 @@ class GrossError:
 
     Attributes
     ----------
-    share : float
-        :math:`\varepsilon`, the share of readings with a gross error (``gross_error_share``).
+    share : float, numpy.ndarray or pytensor variable
+        :math:`\varepsilon`, the share of readings with a gross error (``gross_error_share``):
+        one value, one per draw (shaped like the other parameters), or a model variable.
     width : float
         :math:`\kappa`, how many times wider a gross error's normal is (``gross_error_width``).
 

@@ -8,18 +8,27 @@ one line to ``--out`` (``benchmarks/results/gradient_timing.md`` by default), wi
 code it ran: run it from different checkouts (``PYTHONPATH=OTHER/src``) to compare
 formulations on the same cohort.
 
+``--drop COLUMN ...`` blanks measurement columns first (every reading of them becomes
+missing), so that each measurement's share of the cost can be read off against the full
+cohort's line.
+
 Usage::
 
-    python benchmarks/gradient_timing.py [--cohort FILE.csv] [--calls 200] [--repeats 3]
+    python benchmarks/gradient_timing.py [--cohort FILE.csv] [--drop COLUMN ...]
+        [--calls 200] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 import camg_bayes
 from camg_bayes import CohortWarning, example_cohort_path, read_cohort
@@ -56,6 +65,18 @@ def gradient_ms(cohort_path: Path, calls: int, repeats: int) -> tuple[float, lis
     return compile_s, out
 
 
+def without(cohort_path: Path, columns: list[str], folder: Path) -> Path:
+    """A copy of the cohort with ``columns`` blanked (missing for everyone)."""
+    frame = pd.read_csv(cohort_path)
+    unknown = sorted(set(columns) - set(frame.columns))
+    if unknown:
+        raise SystemExit(f"{cohort_path}: no column(s) {', '.join(unknown)} to drop")
+    frame[columns] = np.nan
+    path = folder / f"{cohort_path.stem}_without_{'_'.join(columns)}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
 def _code() -> str:
     """The checkout the package was imported from, and its git commit."""
     root = Path(camg_bayes.__file__).resolve().parents[2]
@@ -74,13 +95,17 @@ def _code() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cohort", type=Path, default=example_cohort_path())
+    parser.add_argument("--drop", nargs="+", default=[], metavar="COLUMN")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "gradient_timing.md")
     args = parser.parse_args()
-    compile_s, ms = gradient_ms(args.cohort, args.calls, args.repeats)
+    with tempfile.TemporaryDirectory() as folder:
+        cohort = without(args.cohort, args.drop, Path(folder)) if args.drop else args.cohort
+        compile_s, ms = gradient_ms(cohort, args.calls, args.repeats)
+    label = args.cohort.name + (f" without {', '.join(args.drop)}" if args.drop else "")
     line = (
-        f"| {time.strftime('%Y-%m-%d %H:%M')} | {_code()} | {args.cohort.name} | "
+        f"| {time.strftime('%Y-%m-%d %H:%M')} | {_code()} | {label} | "
         f"{compile_s:.1f} | {' / '.join(f'{m:.2f}' for m in ms)} |\n"
     )
     if not args.out.exists():

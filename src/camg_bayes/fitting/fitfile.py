@@ -369,6 +369,12 @@ def _check_identity(tree: xr.DataTree, name: str) -> None:
             f"{name}: made with camg_bayes {made_with}, but this is {__version__}; the model "
             f"may differ. Fix: refit with this version (or install camg_bayes=={made_with})"
         )
+    weight = float(tree.attrs.get("prior_weight", 1.0))
+    if weight != 1.0:
+        raise FitFileError(
+            f"{name}: one shard of a consensus fit (its prior raised to {weight:g}), not a "
+            "posterior. Fix: combine the shards (camg_bayes.fitting.consensus) or fit the cohort"
+        )
     kind = str(tree.attrs.get("fit_kind", ""))
     if kind not in KINDS:
         raise FitFileError(f"{name}: unknown kind of fit '{kind}'. Fix: run camg fit again")

@@ -106,6 +106,7 @@ def fit(
     settings: SamplerSettings | None = None,
     progressbar: bool = False,
     keep_all_draws: bool = False,
+    prior_weight: float = 1.0,
     **overrides,
 ) -> Fit:
     """Fit the model to a cohort.
@@ -126,6 +127,10 @@ def fit(
         Keep every draw of every subject (by its layout a file ~10-15 times larger); by default a
         fit keeps the subjects' summaries from all draws and their latents at
         :data:`camg_bayes.draws.reduce.KEPT_PER_CHAIN` draws per chain.
+    prior_weight : float
+        The population prior raised to this power (``1 / K`` for one of K shards of a
+        consensus fit, :mod:`camg_bayes.fitting.consensus`); recorded in the attributes.
+        Such a fit is a shard's, not a posterior to report.
 
     Returns
     -------
@@ -150,13 +155,14 @@ def fit(
     # PyTensor records a stack trace for every graph node it builds, for error messages
     # only; off, the gradient graph builds in a fraction of the time
     with pytensor.config.change_flags(traceback__limit=0):
-        model = build_model(design, config)
+        model = build_model(design, config, prior_weight=prior_weight)
         tree = _sample(model, design, config, settings, progressbar)
     elapsed = time.perf_counter() - start
     _require_complete(tree, settings)
     tree = _reduce(tree, ds, design, config, seed, keep_all_draws)
     tree.attrs.update(_provenance(ds, config, settings, model, tree, elapsed))
     tree.attrs["fit_kind"] = "all_draws" if keep_all_draws else "compact"
+    tree.attrs["prior_weight"] = float(prior_weight)
     tree.attrs["postprocessing_time_s"] = time.perf_counter() - start - elapsed
     return Fit(tree)
 

@@ -98,7 +98,9 @@ def used_parameters(config: ModelConfig, design: Design) -> list[str]:
     return names
 
 
-def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
+def build_model(
+    cohort, config: ModelConfig | None = None, *, prior_weight: float = 1.0
+) -> pm.Model:
     """Build the PyMC model for a cohort.
 
     Parameters
@@ -108,6 +110,12 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
     config : ModelConfig, optional
         Priors and switches; the defaults (:func:`camg_bayes.model.config.load_config`) if
         None.
+    prior_weight : float
+        The population parameters' prior raised to this power, in (0, 1]: ``1 / K`` for
+        one of K shards whose posteriors are combined (consensus Monte Carlo, Scott et al.
+        2016; :mod:`camg_bayes.fitting.consensus`). The potential ``prior_tempering`` adds
+        ``(prior_weight - 1)`` times their prior log density (without Jacobians); absent
+        at 1.
 
     Returns
     -------
@@ -161,7 +169,27 @@ def build_model(cohort, config: ModelConfig | None = None) -> pm.Model:
             theta, cov, latent, mg_dependent_pth=config.switches["mg_dependent_pth"]
         )
         _likelihood(theta, state, design)
+        if prior_weight != 1.0:
+            _temper_prior(model, prior_weight)
     return model
+
+
+def _temper_prior(model: pm.Model, weight: float) -> None:
+    """Raise the prior of the population's free variables to the power ``weight``."""
+    if not 0.0 < weight <= 1.0:
+        raise ValueError(f"prior_weight must be in (0, 1], not {weight}")
+    population = [model[name] for name in population_free_variables(model)]
+    pm.Potential("prior_tempering", (weight - 1.0) * model.logp(vars=population, jacobian=False))
+
+
+def population_free_variables(model: pm.Model) -> list[str]:
+    """Names of the free population-level variables as sampled (site offsets in their basis)."""
+    dims = model.named_vars_to_dims
+    return [
+        rv.name
+        for rv in model.free_RVs
+        if not any(d.endswith("subject") for d in (dims.get(rv.name) or ()))
+    ]
 
 
 def _site_offsets(theta: dict, design: Design):
@@ -240,11 +268,6 @@ def _likelihood(theta: dict, state: dict, design: Design) -> None:
 
 def population_parameters(model: pm.Model) -> list[str]:
     """Names of the free population-level variables (not per-subject latents)."""
-    dims = model.named_vars_to_dims
-    names = [
-        rv.name
-        for rv in model.free_RVs
-        if not any(d.endswith("subject") for d in (dims.get(rv.name) or ()))
-    ]
+    names = population_free_variables(model)
     # site offsets are reported as offsets (deterministic), not in their zero-sum basis
     return [name.removesuffix("_basis") for name in names]

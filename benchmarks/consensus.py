@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dask_path import population_table
+from dask_path import largest_differences, population_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -145,13 +145,8 @@ def main() -> None:
         f"{full_wall:.0f} s | |",
         f"| each shard fit | {', '.join(f'{s:.0f} s' for _, s in shard_fits)} | |",
         "",
-        "Largest mean differences:",
-        "",
-        "| quantity | z | width ratio |",
-        "|---|---|---|",
+        *largest_differences(table),
     ]
-    for row in table.reindex(z.sort_values(ascending=False).index).head(10).itertuples():
-        lines.append(f"| {row.quantity} | {row.z:+.2f} | {row.width_ratio:.2f} |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     table.to_csv(args.out.with_suffix(".csv"), index=False)

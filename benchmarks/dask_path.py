@@ -60,6 +60,16 @@ def population_table(full, sub) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def largest_differences(table: pd.DataFrame, n: int = 10) -> list[str]:
+    """Markdown lines: the ``n`` quantities of ``population_table`` with the largest absolute z."""
+    lines = ["Largest mean differences:", "", "| quantity | z | width ratio |", "|---|---|---|"]
+    for row in (
+        table.reindex(table["z"].abs().sort_values(ascending=False).index).head(n).itertuples()
+    ):
+        lines.append(f"| {row.quantity} | {row.z:+.2f} | {row.width_ratio:.2f} |")
+    return lines
+
+
 def main() -> None:
     from camg_bayes import Fit
 
@@ -122,13 +132,8 @@ def main() -> None:
         f"{times['fit_subsample_s']:.0f} s, {times['score_dask_s']:.0f} s, "
         f"{times['score_full_s']:.0f} s | |",
         "",
-        "Largest mean differences:",
-        "",
-        "| quantity | z | width ratio |",
-        "|---|---|---|",
+        *largest_differences(table),
     ]
-    for row in table.reindex(z.sort_values(ascending=False).index).head(10).itertuples():
-        lines.append(f"| {row.quantity} | {row.z:+.2f} | {row.width_ratio:.2f} |")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "dask_path.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -24,7 +24,7 @@ def test_shards_partition_the_subjects_and_keep_every_stratum(cohort):
     ids = [set(p["subject"].values) for p in parts]
     assert set.union(*ids) == set(cohort["subject"].values)
     assert sum(len(i) for i in ids) == cohort.sizes["subject"]  # disjoint
-    assert max(len(i) for i in ids) - min(len(i) for i in ids) <= 3
+    assert max(len(i) for i in ids) - min(len(i) for i in ids) <= 1
     for part in parts:
         assert set(part["site"].values) == set(cohort["site"].values)
         assert "data_hash" not in part.attrs and "shard" in part.attrs

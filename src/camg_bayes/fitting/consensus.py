@@ -14,9 +14,9 @@ space,
 
 which is exact when every shard's posterior is Gaussian (Scott et al. 2016); the
 covariances are estimated from each shard's draws with their correlations shrunk
-(:func:`shrunk_covariance`). The subjects
-are not part of the combined draws: they are scored against them by importance sampling
-(:func:`camg_bayes.scores.score`'s path for new subjects).
+(:func:`shrunk_covariance`). The subjects are not part of the combined draws: they are
+scored against them by importance sampling (:func:`camg_bayes.scores.score`'s path for new
+subjects).
 
 The shards are independent fits, one per Dask task, so :math:`K` of them run on as many
 workers as there are. The approximation's limits: a population parameter whose shard
@@ -48,8 +48,8 @@ SITE_OFFSETS = ("site_intake", "site_status")
 def shards(ds: xr.Dataset, k: int, rng: np.random.Generator) -> list[xr.Dataset]:
     """Split a cohort's subjects into ``k`` shards, each with every sex x site stratum's share.
 
-    Within each stratum the subjects are shuffled and dealt out in turn, so shard sizes
-    differ by at most one per stratum.
+    Within each stratum the subjects are shuffled and dealt out in turn, the dealing
+    carrying on from one stratum to the next, so shard sizes differ by at most one.
     """
     if not 1 <= k <= ds.sizes["subject"]:
         raise ValueError(f"{k} shards for {ds.sizes['subject']} subjects")

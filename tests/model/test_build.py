@@ -49,7 +49,8 @@ def test_model_has_named_variables_dims_and_finite_logp_and_gradient():
     assert np.isfinite(logp)
     assert np.all(np.isfinite(flat)) and np.any(flat != 0)
     # the gradient is that of this logp: a central difference along a random direction
-    direction = [np.random.default_rng(0).normal(size=np.shape(v)) for v in values]
+    rng = np.random.default_rng(0)
+    direction = [rng.normal(size=np.shape(v)) for v in values]
     step = 1e-5
     ahead = logp_fn([v + step * d for v, d in zip(values, direction, strict=True)])
     behind = logp_fn([v - step * d for v, d in zip(values, direction, strict=True)])

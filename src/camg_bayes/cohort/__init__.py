@@ -8,7 +8,8 @@ in its canonical unit. Modules, in the order a table passes through them:
 * :mod:`.validate`: one small validator per check;
 * :mod:`.read`: :func:`read_cohort`, assembling the validated Dataset;
 * :mod:`.nhanes` and :mod:`.load`: NHANES transport files, and one entry point for all;
-* :mod:`.hashes` and :mod:`.describe`: fingerprints and plain summaries.
+* :mod:`.hashes` and :mod:`.describe`: fingerprints and plain summaries;
+* :mod:`.subsets`: the sex x site strata, and a subset of the subjects as a cohort.
 """
 
 from camg_bayes.cohort.describe import cohort_overview, measurement_counts

@@ -33,12 +33,12 @@ McCulloch, R. E. (2016). Bayes and big data: the consensus Monte Carlo algorithm
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 
+from camg_bayes.cohort.subsets import sex_site_strata, subjects_of
 from camg_bayes.model.build import population_free_variables, zero_sum_basis
 
 #: Site offsets, recomputed from their zero-sum basis after combining.
@@ -53,22 +53,17 @@ def shards(ds: xr.Dataset, k: int, rng: np.random.Generator) -> list[xr.Dataset]
     """
     if not 1 <= k <= ds.sizes["subject"]:
         raise ValueError(f"{k} shards for {ds.sizes['subject']} subjects")
-    strata = pd.Series(
-        [f"{a}|{b}" for a, b in zip(ds["sex"].values, ds["site"].values, strict=True)]
-    )
     owner = np.empty(ds.sizes["subject"], dtype=int)
     start = 0
-    for _, members in sorted(strata.groupby(strata).groups.items()):
-        members = rng.permutation(np.asarray(members))
-        owner[members] = (start + np.arange(len(members))) % k
+    for members in sex_site_strata(ds):
+        owner[rng.permutation(members)] = (start + np.arange(len(members))) % k
         start += len(members)  # the next stratum starts where this one ended
-    out = []
-    for shard in range(k):
-        sub = ds.isel(subject=np.flatnonzero(owner == shard))
-        sub.attrs = {key: v for key, v in ds.attrs.items() if key != "data_hash"}
-        sub.attrs["shard"] = f"{shard + 1} of {k}, by sex and site"
-        out.append(sub)
-    return out
+    return [
+        subjects_of(
+            ds, np.flatnonzero(owner == shard), shard=f"{shard + 1} of {k}, by sex and site"
+        )
+        for shard in range(k)
+    ]
 
 
 def _transforms(model: pm.Model, names: list[str]) -> dict:

@@ -24,6 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from camg_bayes import seeds
+from camg_bayes.cohort.subsets import sex_site_strata, subjects_of
 
 #: Subjects scored per task.
 CHUNK = 2000
@@ -97,19 +98,12 @@ def stratified_subsample(ds: xr.Dataset, n: int, rng: np.random.Generator) -> xr
     total = ds.sizes["subject"]
     if n >= total:
         return ds
-    strata = pd.Series(
-        [f"{a}|{b}" for a, b in zip(ds["sex"].values, ds["site"].values, strict=True)]
-    )
     chosen = []
-    for _, members in strata.groupby(strata).groups.items():
-        members = np.asarray(members)
+    for members in sex_site_strata(ds):
         k = max(1, round(n * len(members) / total))
         chosen.extend(rng.choice(members, min(k, len(members)), replace=False))
     chosen = np.sort(np.asarray(chosen))
-    sub = ds.isel(subject=chosen)
-    attrs = {k: v for k, v in ds.attrs.items() if k != "data_hash"}  # not the whole cohort's
-    sub.attrs = attrs | {"subsample": f"{len(chosen)} of {total}, by sex and site"}
-    return sub
+    return subjects_of(ds, chosen, subsample=f"{len(chosen)} of {total}, by sex and site")
 
 
 def _fit_task(ds, config, settings, keep_all_draws):
